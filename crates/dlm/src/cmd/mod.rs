@@ -1,0 +1,17 @@
+//! Subcommands of `dlm`, one module each, plus the logging setup they share.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs a `tracing` subscriber that writes to stderr, filtered by
+/// `RUST_LOG` (default `info`), in JSON when `DLM_LOG_FORMAT=json`.
+pub fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("DLM_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

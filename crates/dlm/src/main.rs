@@ -1,0 +1,36 @@
+//! The `dlm` command line: one binary on top of the dlm-sweep libraries.
+//!
+//! Each subcommand lives in its own module under `cmd/` and owns its
+//! arguments; this file only parses the command line, sets up logging and
+//! dispatches.
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// Simulate dissipative learning machines, sweep their parameters and fit
+/// the conjectured forgetting bound F <= F0 * exp(-sigma / sigma0).
+#[derive(Debug, Parser)]
+#[command(name = "dlm", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the engine's model version and the build's feature set.
+    Version,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    cmd::init_logging();
+
+    match cli.command {
+        Command::Version => {
+            println!("dlm {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+    }
+}
