@@ -1,0 +1,341 @@
+//! SVG plot of a fit: forgetting against sigma on a log F axis, the fitted
+//! bound with its bootstrap band, runs coloured by a label and excluded
+//! runs drawn hollow.
+//!
+//! plotters' SVG backend writes text as SVG `<text>` elements and needs no
+//! system fonts. Every drawable run is one `<circle>`; legend markers are
+//! rectangles, so counting circles counts runs.
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
+use plotters::prelude::*;
+
+use crate::bootstrap::percentile_of_sorted;
+use crate::error::FitError;
+use crate::exclusion::{Selection, exclusion_reason};
+use crate::options::XScale;
+use crate::point::FitPoint;
+use crate::report::FitReport;
+
+/// Size and wording of a plot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlotOptions {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Title above the chart; a default naming the method is used when
+    /// `None`.
+    pub title: Option<String>,
+    /// Name of the field behind `FitPoint::label`, shown as the legend's
+    /// heading, such as "coupling".
+    pub color_field: String,
+}
+
+impl Default for PlotOptions {
+    fn default() -> Self {
+        PlotOptions {
+            width: 900,
+            height: 600,
+            title: None,
+            color_field: "coupling".to_string(),
+        }
+    }
+}
+
+/// Colours of the label classes, a colour-blind-friendly set (Okabe-Ito)
+/// used in order of first appearance and then repeated.
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(213, 94, 0),
+    RGBColor(240, 228, 66),
+];
+
+/// Number of x positions at which the bound and its band are evaluated.
+const CURVE_SAMPLES: usize = 200;
+
+/// A run that can be placed on the chart.
+struct Mark {
+    sigma: f64,
+    forgetting: f64,
+    class: usize,
+    used: bool,
+}
+
+/// Everything the chart draws, in data coordinates.
+struct Scene {
+    marks: Vec<Mark>,
+    classes: Vec<String>,
+    sigma_range: (f64, f64),
+    forgetting_range: (f64, f64),
+    /// Segments of the bound inside the chart, as (sigma, F) polylines.
+    bound: Vec<Vec<(f64, f64)>>,
+    /// Band polygon as (sigma, F), lower edge left to right then upper edge
+    /// right to left; empty without bootstrap lines.
+    band: Vec<(f64, f64)>,
+    title: String,
+    x_label: &'static str,
+    color_field: String,
+}
+
+/// Draws `report` over `points` as an SVG document. `report` must come
+/// from a fit of the same points, because usage is recomputed per run to
+/// decide which marks are hollow.
+pub fn render_svg(points: &[FitPoint], report: &FitReport, plot: &PlotOptions) -> Result<String, FitError> {
+    let scene = build_scene(points, report, plot)?;
+
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (plot.width, plot.height)).into_drawing_area();
+        let (low, high) = scene.sigma_range;
+        let outcome = if report.x_scale == XScale::Log {
+            draw_chart(&root, &scene, (low..high).log_scale())
+        } else {
+            draw_chart(&root, &scene, low..high)
+        };
+        outcome.map_err(|error| FitError::Plot {
+            reason: error.to_string(),
+        })?;
+    }
+    Ok(svg)
+}
+
+fn build_scene(points: &[FitPoint], report: &FitReport, plot: &PlotOptions) -> Result<Scene, FitError> {
+    let log_x = report.x_scale == XScale::Log;
+    let selection = Selection {
+        log_x,
+        min_learning_accuracy: report.min_learning_accuracy,
+    };
+
+    let mut classes: Vec<String> = Vec::new();
+    let mut marks = Vec::new();
+    for point in points {
+        let (Some(sigma), Some(forgetting)) = (point.sigma, point.forgetting) else {
+            continue;
+        };
+        if !sigma.is_finite() || !forgetting.is_finite() || forgetting <= 0.0 || (log_x && sigma <= 0.0) {
+            continue;
+        }
+
+        let label = point.label.clone().unwrap_or_else(|| "unlabelled".to_string());
+        let class = match classes.iter().position(|name| *name == label) {
+            Some(class) => class,
+            None => {
+                classes.push(label);
+                classes.len() - 1
+            }
+        };
+        marks.push(Mark {
+            sigma,
+            forgetting,
+            class,
+            used: exclusion_reason(point, selection).is_none(),
+        });
+    }
+
+    if marks.is_empty() {
+        return Err(FitError::Plot {
+            reason: "no run has a defined sigma and a positive forgetting value to draw".to_string(),
+        });
+    }
+
+    let sigma_range = padded_range(marks.iter().map(|mark| mark.sigma), log_x);
+    let forgetting_range = padded_range(marks.iter().map(|mark| mark.forgetting), true);
+    let sigma_grid = grid(sigma_range, log_x);
+    let to_x = |sigma: f64| if log_x { sigma.log10() } else { sigma };
+
+    let bound_values: Vec<(f64, f64)> = sigma_grid
+        .iter()
+        .map(|&sigma| (sigma, report.line.value_at(to_x(sigma)).exp()))
+        .collect();
+    let bound = visible_segments(&bound_values, forgetting_range);
+    let band = band_polygon(&sigma_grid, report, forgetting_range, to_x);
+
+    let title = plot.title.clone().unwrap_or_else(|| {
+        format!(
+            "{} fit: k = {:.4}, verdict {}",
+            report.method.name(),
+            report.k,
+            serde_plain_verdict(report)
+        )
+    });
+
+    Ok(Scene {
+        marks,
+        classes,
+        sigma_range,
+        forgetting_range,
+        bound,
+        band,
+        title,
+        x_label: if log_x { "sigma (log scale)" } else { "sigma" },
+        color_field: plot.color_field.clone(),
+    })
+}
+
+fn serde_plain_verdict(report: &FitReport) -> &'static str {
+    match report.verdict {
+        crate::report::Verdict::Supported => "supported",
+        crate::report::Verdict::Contradicted => "contradicted",
+        crate::report::Verdict::Inconclusive => "inconclusive",
+    }
+}
+
+/// Data range widened by 5 % on each side (multiplicatively on a log
+/// axis), and by a fixed amount when all values are equal.
+fn padded_range(values: impl Iterator<Item = f64>, log_axis: bool) -> (f64, f64) {
+    let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
+    for value in values {
+        low = low.min(value);
+        high = high.max(value);
+    }
+
+    if log_axis {
+        let (log_low, log_high) = (low.log10(), high.log10());
+        let pad = ((log_high - log_low) * 0.05).max(0.1);
+        return (10f64.powf(log_low - pad), 10f64.powf(log_high + pad));
+    }
+    let pad = ((high - low) * 0.05).max(low.abs().max(1.0) * 0.05);
+    (low - pad, high + pad)
+}
+
+/// Evenly spaced sigma values across the range, in log space on a log axis.
+fn grid(range: (f64, f64), log_axis: bool) -> Vec<f64> {
+    let (low, high) = if log_axis { (range.0.log10(), range.1.log10()) } else { range };
+    (0..CURVE_SAMPLES)
+        .map(|step| {
+            let position = low + (high - low) * step as f64 / (CURVE_SAMPLES - 1) as f64;
+            if log_axis { 10f64.powf(position) } else { position }
+        })
+        .collect()
+}
+
+/// Splits a curve into the runs of consecutive samples inside the F range.
+fn visible_segments(curve: &[(f64, f64)], range: (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+    let mut segments: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current = Vec::new();
+    for &(sigma, forgetting) in curve {
+        if forgetting >= range.0 && forgetting <= range.1 {
+            current.push((sigma, forgetting));
+        } else if !current.is_empty() {
+            segments.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        segments.push(current);
+    }
+    segments
+}
+
+/// Pointwise 2.5 % and 97.5 % percentiles of the bootstrap bounds, clamped
+/// to the chart's F range so the filled band stays inside the frame.
+fn band_polygon(sigma_grid: &[f64], report: &FitReport, range: (f64, f64), to_x: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
+    if report.bootstrap_lines.len() < 2 {
+        return Vec::new();
+    }
+
+    let mut lower = Vec::with_capacity(sigma_grid.len());
+    let mut upper = Vec::with_capacity(sigma_grid.len());
+    let mut values = vec![0.0; report.bootstrap_lines.len()];
+    for &sigma in sigma_grid {
+        let x = to_x(sigma);
+        for (value, line) in values.iter_mut().zip(&report.bootstrap_lines) {
+            *value = line.value_at(x);
+        }
+        values.sort_unstable_by(f64::total_cmp);
+        let clamp = |y: f64| y.exp().clamp(range.0, range.1);
+        lower.push((sigma, clamp(percentile_of_sorted(&values, 0.025))));
+        upper.push((sigma, clamp(percentile_of_sorted(&values, 0.975))));
+    }
+
+    upper.reverse();
+    lower.extend(upper);
+    lower
+}
+
+fn draw_chart<X>(
+    root: &DrawingArea<SVGBackend<'_>, Shift>,
+    scene: &Scene,
+    x_spec: X,
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>>
+where
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    root.fill(&WHITE)?;
+    let (f_low, f_high) = scene.forgetting_range;
+    let mut chart = ChartBuilder::on(root)
+        .caption(&scene.title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_spec, (f_low..f_high).log_scale())?;
+
+    chart
+        .configure_mesh()
+        .x_desc(scene.x_label)
+        .y_desc("forgetting F (log scale)")
+        .x_label_formatter(&|value| format_tick(*value))
+        .y_label_formatter(&|value| format_tick(*value))
+        .draw()?;
+
+    let band_colour = RGBColor(120, 120, 120);
+    if !scene.band.is_empty() {
+        chart
+            .draw_series(std::iter::once(Polygon::new(scene.band.clone(), band_colour.mix(0.25).filled())))?
+            .label("95% bootstrap band")
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], band_colour.mix(0.25).filled()));
+    }
+
+    for (index, segment) in scene.bound.iter().enumerate() {
+        let series = chart.draw_series(LineSeries::new(segment.clone(), BLACK.stroke_width(2)))?;
+        if index == 0 {
+            series
+                .label("fitted bound")
+                .legend(|(x, y)| Rectangle::new([(x, y - 1), (x + 16, y + 1)], BLACK.filled()));
+        }
+    }
+
+    for (class, name) in scene.classes.iter().enumerate() {
+        let colour = PALETTE[class % PALETTE.len()];
+        let marks = scene.marks.iter().filter(|mark| mark.class == class);
+        chart
+            .draw_series(marks.map(|mark| {
+                let style = if mark.used { colour.filled() } else { colour.stroke_width(1) };
+                Circle::new((mark.sigma, mark.forgetting), 3, style)
+            }))?
+            .label(format!("{} = {}", scene.color_field, name))
+            .legend(move |(x, y)| Rectangle::new([(x + 3, y - 4), (x + 11, y + 4)], colour.filled()));
+    }
+
+    if scene.marks.iter().any(|mark| !mark.used) {
+        // An empty series that only adds the legend entry for hollow marks.
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
+            .label("excluded from the fit (hollow)")
+            .legend(|(x, y)| Rectangle::new([(x + 3, y - 4), (x + 11, y + 4)], BLACK.stroke_width(1)));
+    }
+
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+
+    root.present()?;
+    Ok(())
+}
+
+/// Tick label: plain decimals between 0.01 and 10,000, scientific outside.
+fn format_tick(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude == 0.0 || (0.01..10_000.0).contains(&magnitude) {
+        return format!("{value:.3}").trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    format!("{value:.1e}")
+}
