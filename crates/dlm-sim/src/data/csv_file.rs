@@ -1,0 +1,90 @@
+//! Reader of labelled examples from a CSV file.
+//!
+//! The first row is a header. The column named by `data.label_column` holds
+//! integer class labels 0, 1, ...; every other column is a numeric feature.
+//! Every row must have as many fields as the header.
+
+use std::path::Path;
+
+use ndarray::Array2;
+
+use super::Dataset;
+use crate::error::SimError;
+
+pub fn load(path: &Path, label_column: &str) -> Result<Dataset, SimError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|error| SimError::data_load(path, format!("cannot read the file: {error}")))?;
+
+    let header = reader
+        .headers()
+        .map_err(|error| SimError::data_load(path, format!("cannot read the header row: {error}")))?
+        .clone();
+    let width = header.len();
+    let label_index = header.iter().position(|name| name.trim() == label_column).ok_or_else(|| {
+        SimError::data_load(
+            path,
+            format!(
+                "no column named {label_column:?} in the header {:?}; set data.label_column",
+                header.iter().collect::<Vec<_>>()
+            ),
+        )
+    })?;
+
+    let mut values = Vec::new();
+    let mut labels = Vec::new();
+    for (row_index, record) in reader.records().enumerate() {
+        let line = row_index + 2;
+        let record = record.map_err(|error| SimError::data_load(path, format!("line {line}: {error}")))?;
+        if record.len() != width {
+            return Err(SimError::data_load(
+                path,
+                format!(
+                    "line {line} has {} fields but the header has {width}; every row needs one value per column",
+                    record.len()
+                ),
+            ));
+        }
+
+        for (column, field) in record.iter().enumerate() {
+            let field = field.trim();
+            if column == label_index {
+                let label: usize = field.parse().map_err(|_| {
+                    SimError::data_load(
+                        path,
+                        format!("line {line}: label {field:?} is not a non-negative integer class"),
+                    )
+                })?;
+                labels.push(label);
+                continue;
+            }
+            let value: f32 = field.parse().map_err(|_| {
+                SimError::data_load(
+                    path,
+                    format!("line {line}, column {:?}: {field:?} is not a number", &header[column]),
+                )
+            })?;
+            if !value.is_finite() {
+                return Err(SimError::data_load(
+                    path,
+                    format!("line {line}, column {:?}: {field:?} is not finite", &header[column]),
+                ));
+            }
+            values.push(value);
+        }
+    }
+
+    if labels.is_empty() {
+        return Err(SimError::data_load(path, "the file has a header but no examples"));
+    }
+    let features = Array2::from_shape_vec((labels.len(), width - 1), values)
+        .expect("every row has width - 1 features");
+    let num_classes = labels.iter().max().map_or(0, |max| max + 1);
+    Ok(Dataset {
+        features,
+        labels,
+        num_classes,
+    })
+}
