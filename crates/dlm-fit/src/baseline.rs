@@ -51,7 +51,12 @@ struct Arm {
 
 /// Computes the ratio and its cluster-bootstrap interval: each resample
 /// draws the clusters of each arm with replacement, independently.
-pub fn baseline_ratio(dlm: &[FitPoint], baseline: &[FitPoint], bootstrap: usize, seed: u64) -> Result<BaselineRatio, FitError> {
+pub fn baseline_ratio(
+    dlm: &[FitPoint],
+    baseline: &[FitPoint],
+    bootstrap: usize,
+    seed: u64,
+) -> Result<BaselineRatio, FitError> {
     check_finite(dlm)?;
     check_finite(baseline)?;
     let dlm_arm = collect_arm(dlm, "DLM")?;

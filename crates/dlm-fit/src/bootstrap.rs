@@ -39,8 +39,10 @@ pub(crate) struct BootstrapPlan<'a> {
 
 /// Fits every resample in parallel.
 pub(crate) fn bootstrap_lines(plan: &BootstrapPlan<'_>) -> BootstrapLines {
-    let outcomes: Vec<Result<Line, SolveError>> =
-        (0..plan.resamples).into_par_iter().map(|resample| fit_resample(plan, resample)).collect();
+    let outcomes: Vec<Result<Line, SolveError>> = (0..plan.resamples)
+        .into_par_iter()
+        .map(|resample| fit_resample(plan, resample))
+        .collect();
 
     let mut result = BootstrapLines::default();
     for outcome in outcomes {
@@ -87,5 +89,8 @@ pub(crate) fn percentile_interval(values: &mut [f64]) -> Option<[f64; 2]> {
         return None;
     }
     values.sort_unstable_by(f64::total_cmp);
-    Some([percentile_of_sorted(values, 0.025), percentile_of_sorted(values, 0.975)])
+    Some([
+        percentile_of_sorted(values, 0.025),
+        percentile_of_sorted(values, 0.975),
+    ])
 }

@@ -50,7 +50,8 @@ fn upper_hull(xs: &[f64], ys: &[f64]) -> Vec<(f64, f64)> {
         while hull.len() >= 2 {
             let origin = hull[hull.len() - 2];
             let middle = hull[hull.len() - 1];
-            let cross = (middle.0 - origin.0) * (point.1 - origin.1) - (middle.1 - origin.1) * (point.0 - origin.0);
+            let cross = (middle.0 - origin.0) * (point.1 - origin.1)
+                - (middle.1 - origin.1) * (point.0 - origin.0);
             // A left turn or a straight line means `middle` is not above the
             // chord from `origin` to `point`.
             if cross < 0.0 {

@@ -28,7 +28,9 @@ pub enum FitError {
     },
 
     /// An input value is NaN or infinite.
-    #[error("invalid {field} = {value} in row {row}: values must be finite; use an empty value for a missing one")]
+    #[error(
+        "invalid {field} = {value} in row {row}: values must be finite; use an empty value for a missing one"
+    )]
     NonFinite {
         row: String,
         field: &'static str,

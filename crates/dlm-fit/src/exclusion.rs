@@ -42,7 +42,9 @@ impl ExclusionCounts {
             Exclusion::SigmaUndefined => &mut self.sigma_undefined,
             Exclusion::ForgettingMissing => &mut self.forgetting_missing,
             Exclusion::LearningAccuracyMissing => &mut self.learning_accuracy_missing,
-            Exclusion::LearningAccuracyBelowThreshold => &mut self.learning_accuracy_below_threshold,
+            Exclusion::LearningAccuracyBelowThreshold => {
+                &mut self.learning_accuracy_below_threshold
+            }
             Exclusion::ForgettingNotPositive => &mut self.forgetting_not_positive,
             Exclusion::SigmaNotPositive => &mut self.sigma_not_positive,
         };
@@ -182,17 +184,23 @@ pub(crate) fn prepare(points: &[FitPoint], selection: Selection) -> Prepared {
         // Both values exist: exclusion_reason checked them.
         let sigma = point.sigma.unwrap_or_default();
         let forgetting = point.forgetting.unwrap_or_default();
-        let x = if selection.log_x { sigma.log10() } else { sigma };
+        let x = if selection.log_x {
+            sigma.log10()
+        } else {
+            sigma
+        };
 
         let position = prepared.xs.len();
         prepared.xs.push(x);
         prepared.ys.push(forgetting.ln());
         prepared.source.push(index);
 
-        let slot = *cluster_slots.entry(point.cluster.as_str()).or_insert_with(|| {
-            prepared.clusters.push(Vec::new());
-            prepared.clusters.len() - 1
-        });
+        let slot = *cluster_slots
+            .entry(point.cluster.as_str())
+            .or_insert_with(|| {
+                prepared.clusters.push(Vec::new());
+                prepared.clusters.len() - 1
+            });
         prepared.clusters[slot].push(position);
     }
     prepared

@@ -31,7 +31,10 @@ pub fn fit(points: &[FitPoint], options: &FitOptions) -> Result<FitReport, FitEr
     fit_checked(points, &checked)
 }
 
-pub(crate) fn fit_checked(points: &[FitPoint], options: &CheckedOptions) -> Result<FitReport, FitError> {
+pub(crate) fn fit_checked(
+    points: &[FitPoint],
+    options: &CheckedOptions,
+) -> Result<FitReport, FitError> {
     match options.x_scale {
         XScale::Linear => fit_on_scale(points, options, XScale::Linear),
         XScale::Log => fit_on_scale(points, options, XScale::Log),
@@ -44,7 +47,11 @@ pub(crate) fn fit_checked(points: &[FitPoint], options: &CheckedOptions) -> Resu
     }
 }
 
-fn fit_on_scale(points: &[FitPoint], options: &CheckedOptions, scale: XScale) -> Result<FitReport, FitError> {
+fn fit_on_scale(
+    points: &[FitPoint],
+    options: &CheckedOptions,
+    scale: XScale,
+) -> Result<FitReport, FitError> {
     let log_x = scale == XScale::Log;
     let prepared = prepare(
         points,
@@ -87,7 +94,11 @@ fn fit_on_scale(points: &[FitPoint], options: &CheckedOptions, scale: XScale) ->
         })
     };
 
-    let mut f0_draws: Vec<f64> = bootstrap.lines.iter().map(|draw| draw.intercept.exp()).collect();
+    let mut f0_draws: Vec<f64> = bootstrap
+        .lines
+        .iter()
+        .map(|draw| draw.intercept.exp())
+        .collect();
     let mut k_draws: Vec<f64> = bootstrap.lines.iter().map(|draw| -draw.slope).collect();
     let f0_ci = percentile_interval(&mut f0_draws);
     let k_ci = percentile_interval(&mut k_draws);

@@ -51,7 +51,11 @@ pub fn fit_groups(points: &[FitPoint], options: &FitOptions) -> Result<GroupedFi
 
     let mut groups = Vec::with_capacity(group_names.len());
     for name in group_names {
-        let members: Vec<FitPoint> = points.iter().filter(|point| point.group == name).cloned().collect();
+        let members: Vec<FitPoint> = points
+            .iter()
+            .filter(|point| point.group == name)
+            .cloned()
+            .collect();
         let outcome = fit_checked(&members, &checked);
         groups.push(GroupFit {
             group: name,

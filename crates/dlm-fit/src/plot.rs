@@ -13,7 +13,7 @@ use plotters::prelude::*;
 use crate::bootstrap::percentile_of_sorted;
 use crate::error::FitError;
 use crate::exclusion::{Selection, exclusion_reason};
-use crate::options::XScale;
+use crate::options::{Method, XScale};
 use crate::point::FitPoint;
 use crate::report::FitReport;
 
@@ -78,6 +78,8 @@ struct Scene {
     /// right to left; empty without bootstrap lines.
     band: Vec<(f64, f64)>,
     title: String,
+    /// Legend name of the fitted line: a bound, or a trend for least squares.
+    line_name: &'static str,
     x_label: &'static str,
     color_field: String,
 }
@@ -85,7 +87,11 @@ struct Scene {
 /// Draws `report` over `points` as an SVG document. `report` must come
 /// from a fit of the same points, because usage is recomputed per run to
 /// decide which marks are hollow.
-pub fn render_svg(points: &[FitPoint], report: &FitReport, plot: &PlotOptions) -> Result<String, FitError> {
+pub fn render_svg(
+    points: &[FitPoint],
+    report: &FitReport,
+    plot: &PlotOptions,
+) -> Result<String, FitError> {
     let scene = build_scene(points, report, plot)?;
 
     let mut svg = String::new();
@@ -104,7 +110,11 @@ pub fn render_svg(points: &[FitPoint], report: &FitReport, plot: &PlotOptions) -
     Ok(svg)
 }
 
-fn build_scene(points: &[FitPoint], report: &FitReport, plot: &PlotOptions) -> Result<Scene, FitError> {
+fn build_scene(
+    points: &[FitPoint],
+    report: &FitReport,
+    plot: &PlotOptions,
+) -> Result<Scene, FitError> {
     let log_x = report.x_scale == XScale::Log;
     let selection = Selection {
         log_x,
@@ -117,11 +127,18 @@ fn build_scene(points: &[FitPoint], report: &FitReport, plot: &PlotOptions) -> R
         let (Some(sigma), Some(forgetting)) = (point.sigma, point.forgetting) else {
             continue;
         };
-        if !sigma.is_finite() || !forgetting.is_finite() || forgetting <= 0.0 || (log_x && sigma <= 0.0) {
+        if !sigma.is_finite()
+            || !forgetting.is_finite()
+            || forgetting <= 0.0
+            || (log_x && sigma <= 0.0)
+        {
             continue;
         }
 
-        let label = point.label.clone().unwrap_or_else(|| "unlabelled".to_string());
+        let label = point
+            .label
+            .clone()
+            .unwrap_or_else(|| "unlabelled".to_string());
         let class = match classes.iter().position(|name| *name == label) {
             Some(class) => class,
             None => {
@@ -139,7 +156,8 @@ fn build_scene(points: &[FitPoint], report: &FitReport, plot: &PlotOptions) -> R
 
     if marks.is_empty() {
         return Err(FitError::Plot {
-            reason: "no run has a defined sigma and a positive forgetting value to draw".to_string(),
+            reason: "no run has a defined sigma and a positive forgetting value to draw"
+                .to_string(),
         });
     }
 
@@ -155,14 +173,7 @@ fn build_scene(points: &[FitPoint], report: &FitReport, plot: &PlotOptions) -> R
     let bound = visible_segments(&bound_values, forgetting_range);
     let band = band_polygon(&sigma_grid, report, forgetting_range, to_x);
 
-    let title = plot.title.clone().unwrap_or_else(|| {
-        format!(
-            "{} fit: k = {:.4}, verdict {}",
-            report.method.name(),
-            report.k,
-            serde_plain_verdict(report)
-        )
-    });
+    let title = plot.title.clone().unwrap_or_else(|| default_title(report));
 
     Ok(Scene {
         marks,
@@ -172,17 +183,36 @@ fn build_scene(points: &[FitPoint], report: &FitReport, plot: &PlotOptions) -> R
         bound,
         band,
         title,
+        line_name: if report.method == Method::Ols {
+            "least-squares trend"
+        } else {
+            "fitted bound"
+        },
         x_label: if log_x { "sigma (log scale)" } else { "sigma" },
         color_field: plot.color_field.clone(),
     })
 }
 
-fn serde_plain_verdict(report: &FitReport) -> &'static str {
-    match report.verdict {
-        crate::report::Verdict::Supported => "supported",
-        crate::report::Verdict::Contradicted => "contradicted",
-        crate::report::Verdict::Inconclusive => "inconclusive",
-    }
+/// Title naming the method, the decay rate with its interval and the
+/// verdict.
+fn default_title(report: &FitReport) -> String {
+    let method = match report.q {
+        Some(q) => format!("quantile (q = {q})"),
+        None => report.method.name().to_string(),
+    };
+    let interval = match report.k_ci {
+        Some([low, high]) => format!(
+            " [{}, {}]",
+            format_title_number(low),
+            format_title_number(high)
+        ),
+        None => String::new(),
+    };
+    format!(
+        "{method} fit: k = {}{interval}, verdict {}",
+        format_title_number(report.k),
+        report.verdict.name()
+    )
 }
 
 /// Data range widened by 5 % on each side (multiplicatively on a log
@@ -205,11 +235,19 @@ fn padded_range(values: impl Iterator<Item = f64>, log_axis: bool) -> (f64, f64)
 
 /// Evenly spaced sigma values across the range, in log space on a log axis.
 fn grid(range: (f64, f64), log_axis: bool) -> Vec<f64> {
-    let (low, high) = if log_axis { (range.0.log10(), range.1.log10()) } else { range };
+    let (low, high) = if log_axis {
+        (range.0.log10(), range.1.log10())
+    } else {
+        range
+    };
     (0..CURVE_SAMPLES)
         .map(|step| {
             let position = low + (high - low) * step as f64 / (CURVE_SAMPLES - 1) as f64;
-            if log_axis { 10f64.powf(position) } else { position }
+            if log_axis {
+                10f64.powf(position)
+            } else {
+                position
+            }
         })
         .collect()
 }
@@ -233,7 +271,12 @@ fn visible_segments(curve: &[(f64, f64)], range: (f64, f64)) -> Vec<Vec<(f64, f6
 
 /// Pointwise 2.5 % and 97.5 % percentiles of the bootstrap bounds, clamped
 /// to the chart's F range so the filled band stays inside the frame.
-fn band_polygon(sigma_grid: &[f64], report: &FitReport, range: (f64, f64), to_x: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
+fn band_polygon(
+    sigma_grid: &[f64],
+    report: &FitReport,
+    range: (f64, f64),
+    to_x: impl Fn(f64) -> f64,
+) -> Vec<(f64, f64)> {
     if report.bootstrap_lines.len() < 2 {
         return Vec::new();
     }
@@ -286,16 +329,24 @@ where
     let band_colour = RGBColor(120, 120, 120);
     if !scene.band.is_empty() {
         chart
-            .draw_series(std::iter::once(Polygon::new(scene.band.clone(), band_colour.mix(0.25).filled())))?
+            .draw_series(std::iter::once(Polygon::new(
+                scene.band.clone(),
+                band_colour.mix(0.25).filled(),
+            )))?
             .label("95% bootstrap band")
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], band_colour.mix(0.25).filled()));
+            .legend(move |(x, y)| {
+                Rectangle::new(
+                    [(x, y - 5), (x + 16, y + 5)],
+                    band_colour.mix(0.25).filled(),
+                )
+            });
     }
 
     for (index, segment) in scene.bound.iter().enumerate() {
         let series = chart.draw_series(LineSeries::new(segment.clone(), BLACK.stroke_width(2)))?;
         if index == 0 {
             series
-                .label("fitted bound")
+                .label(scene.line_name)
                 .legend(|(x, y)| Rectangle::new([(x, y - 1), (x + 16, y + 1)], BLACK.filled()));
         }
     }
@@ -305,11 +356,17 @@ where
         let marks = scene.marks.iter().filter(|mark| mark.class == class);
         chart
             .draw_series(marks.map(|mark| {
-                let style = if mark.used { colour.filled() } else { colour.stroke_width(1) };
+                let style = if mark.used {
+                    colour.filled()
+                } else {
+                    colour.stroke_width(1)
+                };
                 Circle::new((mark.sigma, mark.forgetting), 3, style)
             }))?
             .label(format!("{} = {}", scene.color_field, name))
-            .legend(move |(x, y)| Rectangle::new([(x + 3, y - 4), (x + 11, y + 4)], colour.filled()));
+            .legend(move |(x, y)| {
+                Rectangle::new([(x + 3, y - 4), (x + 11, y + 4)], colour.filled())
+            });
     }
 
     if scene.marks.iter().any(|mark| !mark.used) {
@@ -317,7 +374,9 @@ where
         chart
             .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
             .label("excluded from the fit (hollow)")
-            .legend(|(x, y)| Rectangle::new([(x + 3, y - 4), (x + 11, y + 4)], BLACK.stroke_width(1)));
+            .legend(|(x, y)| {
+                Rectangle::new([(x + 3, y - 4), (x + 11, y + 4)], BLACK.stroke_width(1))
+            });
     }
 
     chart
@@ -331,11 +390,24 @@ where
     Ok(())
 }
 
-/// Tick label: plain decimals between 0.01 and 10,000, scientific outside.
+/// Formats an axis tick: plain decimals between 0.01 and 10,000, two
+/// significant digits in scientific notation outside.
 fn format_tick(value: f64) -> String {
+    format_with_digits(value, 1)
+}
+
+/// Formats a number of the title with four significant digits.
+fn format_title_number(value: f64) -> String {
+    format_with_digits(value, 3)
+}
+
+fn format_with_digits(value: f64, decimals: usize) -> String {
     let magnitude = value.abs();
     if magnitude == 0.0 || (0.01..10_000.0).contains(&magnitude) {
-        return format!("{value:.3}").trim_end_matches('0').trim_end_matches('.').to_string();
+        return format!("{value:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string();
     }
-    format!("{value:.1e}")
+    format!("{value:.decimals$e}")
 }

@@ -33,7 +33,12 @@ const ON_LINE_TOLERANCE: f64 = 1e-10;
 /// such as the full-data fit when fitting a bootstrap resample. Without it
 /// the walk starts from the least-squares line, shifted to the q-th
 /// quantile of its residuals.
-pub(crate) fn quantile_line(xs: &[f64], ys: &[f64], q: f64, start: Option<Line>) -> Result<Line, SolveError> {
+pub(crate) fn quantile_line(
+    xs: &[f64],
+    ys: &[f64],
+    q: f64,
+    start: Option<Line>,
+) -> Result<Line, SolveError> {
     if !has_distinct_x(xs) {
         return Err(SolveError::AllXEqual);
     }
@@ -83,7 +88,9 @@ pub(crate) fn quantile_line(xs: &[f64], ys: &[f64], q: f64, start: Option<Line>)
         }
     }
 
-    Err(SolveError::NoConvergence { iterations: MAX_STEPS })
+    Err(SolveError::NoConvergence {
+        iterations: MAX_STEPS,
+    })
 }
 
 /// Sum of the check loss of `line` over the points.
@@ -92,7 +99,11 @@ pub(crate) fn check_loss(xs: &[f64], ys: &[f64], q: f64, line: Line) -> f64 {
         .zip(ys)
         .map(|(&x, &y)| {
             let residual = y - line.value_at(x);
-            if residual >= 0.0 { q * residual } else { (q - 1.0) * residual }
+            if residual >= 0.0 {
+                q * residual
+            } else {
+                (q - 1.0) * residual
+            }
         })
         .sum()
 }
@@ -138,7 +149,12 @@ impl Solver<'_> {
 
     fn initial_guess(&self) -> Result<Line, SolveError> {
         let trend = crate::ols::ols_line(self.xs, self.ys)?;
-        let mut residuals: Vec<f64> = self.xs.iter().zip(self.ys).map(|(&x, &y)| y - trend.value_at(x)).collect();
+        let mut residuals: Vec<f64> = self
+            .xs
+            .iter()
+            .zip(self.ys)
+            .map(|(&x, &y)| y - trend.value_at(x))
+            .collect();
         let rank = ((self.q * residuals.len() as f64) as usize).min(residuals.len() - 1);
         let (_, shift, _) = residuals.select_nth_unstable_by(rank, f64::total_cmp);
         Ok(Line {
@@ -169,7 +185,11 @@ impl Solver<'_> {
             }
 
             // Weights of the derivative below and above the breakpoint.
-            let (below, above) = if run > 0.0 { (run * (1.0 - q), run * q) } else { (-run * q, -run * (1.0 - q)) };
+            let (below, above) = if run > 0.0 {
+                (run * (1.0 - q), run * q)
+            } else {
+                (-run * q, -run * (1.0 - q))
+            };
             target += above;
             self.slopes.push(SlopeCandidate {
                 slope: (y - centre_y) / run,
@@ -218,7 +238,9 @@ impl Solver<'_> {
 /// Returns the first candidate, in slope order, at which the cumulative
 /// weight reaches `target`, by quickselect in expected O(n).
 fn weighted_quantile(candidates: &mut [SlopeCandidate], target: f64) -> SlopeCandidate {
-    let by_slope = |left: &SlopeCandidate, right: &SlopeCandidate| -> Ordering { left.slope.total_cmp(&right.slope) };
+    let by_slope = |left: &SlopeCandidate, right: &SlopeCandidate| -> Ordering {
+        left.slope.total_cmp(&right.slope)
+    };
     let mut low = 0;
     let mut high = candidates.len();
     let mut weight_before = 0.0;
@@ -227,7 +249,10 @@ fn weighted_quantile(candidates: &mut [SlopeCandidate], target: f64) -> SlopeCan
         let middle = low + (high - low) / 2;
         candidates[low..high].select_nth_unstable_by(middle - low, by_slope);
 
-        let left_weight: f64 = candidates[low..middle].iter().map(|candidate| candidate.weight).sum();
+        let left_weight: f64 = candidates[low..middle]
+            .iter()
+            .map(|candidate| candidate.weight)
+            .sum();
         if weight_before + left_weight >= target {
             high = middle;
             continue;

@@ -30,12 +30,27 @@ impl Verdict {
         }
     }
 
-    /// One sentence for human-readable output.
+    /// Returns the lowercase name used in JSON, as in `supported`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Supported => "supported",
+            Verdict::Contradicted => "contradicted",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+
+    /// Returns one sentence for human-readable output.
     pub fn explanation(self) -> &'static str {
         match self {
-            Verdict::Supported => "supported: the whole 95% interval of the decay rate k is above 0, so forgetting falls as sigma grows",
-            Verdict::Contradicted => "contradicted: the whole 95% interval of the decay rate k is below 0, so forgetting rises as sigma grows",
-            Verdict::Inconclusive => "inconclusive: the 95% interval of the decay rate k contains 0 (or could not be computed), so the data do not decide",
+            Verdict::Supported => {
+                "supported: the whole 95% interval of the decay rate k is above 0, so forgetting falls as sigma grows"
+            }
+            Verdict::Contradicted => {
+                "contradicted: the whole 95% interval of the decay rate k is below 0, so forgetting rises as sigma grows"
+            }
+            Verdict::Inconclusive => {
+                "inconclusive: the 95% interval of the decay rate k contains 0 (or could not be computed), so the data do not decide"
+            }
         }
     }
 }

@@ -8,7 +8,13 @@ use crate::quantile::quantile_line;
 
 /// Fits the line of `method` to the points; `start` only guides the
 /// quantile solver and never changes its result.
-pub(crate) fn solve_line(method: Method, xs: &[f64], ys: &[f64], q: f64, start: Option<Line>) -> Result<Line, SolveError> {
+pub(crate) fn solve_line(
+    method: Method,
+    xs: &[f64],
+    ys: &[f64],
+    q: f64,
+    start: Option<Line>,
+) -> Result<Line, SolveError> {
     match method {
         Method::Envelope => envelope_line(xs, ys),
         Method::Quantile => quantile_line(xs, ys, q, start),

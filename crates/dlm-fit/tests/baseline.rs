@@ -45,7 +45,10 @@ fn ratio_of_means_with_interval() {
     // resampled ratio lies within (0.23 / 0.105, 0.25 / 0.095).
     let [low, high] = result.ratio_ci.unwrap();
     assert!(low <= 2.4 && 2.4 <= high, "interval [{low}, {high}]");
-    assert!(low >= 0.23 / 0.105 && high <= 0.25 / 0.095, "interval [{low}, {high}]");
+    assert!(
+        low >= 0.23 / 0.105 && high <= 0.25 / 0.095,
+        "interval [{low}, {high}]"
+    );
     assert_eq!(result.bootstrap_failed, 0);
 }
 
@@ -55,12 +58,23 @@ fn ratio_undefined_cases_rejected() {
 
     let zero_dlm = arm(&[0.0, 0.0], 0.9, "dlm");
     let error = baseline_ratio(&zero_dlm, &baseline, 10, 0).unwrap_err();
-    assert!(matches!(error, FitError::BaselineUndefined { .. }), "{error:?}");
+    assert!(
+        matches!(error, FitError::BaselineUndefined { .. }),
+        "{error:?}"
+    );
 
     let diverged_dlm: Vec<FitPoint> = arm(&[0.1, 0.2], 0.9, "dlm")
         .into_iter()
-        .map(|point| FitPoint { diverged: true, ..point })
+        .map(|point| FitPoint {
+            diverged: true,
+            ..point
+        })
         .collect();
     let error = baseline_ratio(&diverged_dlm, &baseline, 10, 0).unwrap_err();
-    assert!(error.to_string().contains("DLM runs have no usable forgetting value"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("DLM runs have no usable forgetting value"),
+        "{error}"
+    );
 }

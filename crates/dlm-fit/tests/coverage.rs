@@ -24,7 +24,11 @@ fn synthetic_sweep(seed: u64) -> Vec<FitPoint> {
         let sigma = rng.random_range(0.0..20_000.0);
         for replicate in 0..SEEDS_PER_CONFIGURATION {
             let ln_f = TRUE_F0.ln() - sigma / TRUE_SIGMA0 - gap.sample(&mut rng);
-            let mut point = common::run(points.len(), sigma * rng.random_range(0.98..1.02), ln_f.exp());
+            let mut point = common::run(
+                points.len(),
+                sigma * rng.random_range(0.98..1.02),
+                ln_f.exp(),
+            );
             point.cluster = format!("config-{configuration}");
             point.id = format!("config-{configuration}-seed-{replicate}");
             points.push(point);
@@ -58,11 +62,17 @@ fn coverage_count(method: Method, q: f64) -> usize {
 #[test]
 fn quantile_interval_covers_true_k() {
     let covered = coverage_count(Method::Quantile, 0.95);
-    assert!(covered >= 88, "the interval covered the true k in {covered} of 100 repetitions");
+    assert!(
+        covered >= 88,
+        "the interval covered the true k in {covered} of 100 repetitions"
+    );
 }
 
 #[test]
 fn ols_interval_covers_true_k() {
     let covered = coverage_count(Method::Ols, 0.95);
-    assert!(covered >= 88, "the interval covered the true k in {covered} of 100 repetitions");
+    assert!(
+        covered >= 88,
+        "the interval covered the true k in {covered} of 100 repetitions"
+    );
 }

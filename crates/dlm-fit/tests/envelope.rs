@@ -19,11 +19,17 @@ fn envelope_of(xs: &[f64], ys: &[f64]) -> Line {
 }
 
 fn is_on_or_above_all(line: Line, xs: &[f64], ys: &[f64]) -> bool {
-    xs.iter().zip(ys).all(|(&x, &y)| line.value_at(x) >= y - FEASIBILITY_TOLERANCE)
+    xs.iter()
+        .zip(ys)
+        .all(|(&x, &y)| line.value_at(x) >= y - FEASIBILITY_TOLERANCE)
 }
 
 fn mean_gap(line: Line, xs: &[f64], ys: &[f64]) -> f64 {
-    xs.iter().zip(ys).map(|(&x, &y)| line.value_at(x) - y).sum::<f64>() / xs.len() as f64
+    xs.iter()
+        .zip(ys)
+        .map(|(&x, &y)| line.value_at(x) - y)
+        .sum::<f64>()
+        / xs.len() as f64
 }
 
 #[test]
@@ -35,14 +41,20 @@ fn envelope_beats_every_two_point_line() {
         let envelope = envelope_of(&xs, &ys);
         let envelope_gap = mean_gap(envelope, &xs, &ys);
 
-        assert!(is_on_or_above_all(envelope, &xs, &ys), "seed {seed}: a point lies above the envelope");
+        assert!(
+            is_on_or_above_all(envelope, &xs, &ys),
+            "seed {seed}: a point lies above the envelope"
+        );
 
         let touching = xs
             .iter()
             .zip(&ys)
             .filter(|&(&x, &y)| (envelope.value_at(x) - y).abs() <= FEASIBILITY_TOLERANCE)
             .count();
-        assert!(touching >= 2, "seed {seed}: the envelope touches {touching} points");
+        assert!(
+            touching >= 2,
+            "seed {seed}: the envelope touches {touching} points"
+        );
 
         for i in 0..count {
             for j in (i + 1)..count {
@@ -70,6 +82,14 @@ fn envelope_handles_repeated_x() {
     let ys = [-2.0, -1.0, -1.5, -4.0, -3.0];
     let envelope = envelope_of(&xs, &ys);
 
-    assert!((envelope.slope - (-1.0)).abs() < 1e-12, "slope {}", envelope.slope);
-    assert!((envelope.intercept - 0.0).abs() < 1e-12, "intercept {}", envelope.intercept);
+    assert!(
+        (envelope.slope - (-1.0)).abs() < 1e-12,
+        "slope {}",
+        envelope.slope
+    );
+    assert!(
+        (envelope.intercept - 0.0).abs() < 1e-12,
+        "intercept {}",
+        envelope.intercept
+    );
 }

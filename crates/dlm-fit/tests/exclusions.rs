@@ -17,7 +17,13 @@ fn quick_options() -> FitOptions {
 
 /// Ten usable runs on a falling line, ids run-0 .. run-9.
 fn usable_runs() -> Vec<FitPoint> {
-    common::exact_runs(0.5, 1000.0, &[0.0, 100.0, 250.0, 400.0, 800.0, 900.0, 1500.0, 2000.0, 2600.0, 3000.0])
+    common::exact_runs(
+        0.5,
+        1000.0,
+        &[
+            0.0, 100.0, 250.0, 400.0, 800.0, 900.0, 1500.0, 2000.0, 2600.0, 3000.0,
+        ],
+    )
 }
 
 #[test]
@@ -60,7 +66,10 @@ fn exclusions_counted_by_first_reason() {
         sigma_not_positive: 0,
     };
     assert_eq!(linear.n_excluded, expected_linear);
-    assert_eq!(linear.n_used, 12, "ten usable runs plus the two with sigma <= 0");
+    assert_eq!(
+        linear.n_used, 12,
+        "ten usable runs plus the two with sigma <= 0"
+    );
 
     let log = fit(
         &points,
@@ -74,12 +83,20 @@ fn exclusions_counted_by_first_reason() {
         sigma_not_positive: 3,
         ..expected_linear
     };
-    assert_eq!(log.n_excluded, expected_log, "run-0 at sigma = 0 is excluded under log too");
+    assert_eq!(
+        log.n_excluded, expected_log,
+        "run-0 at sigma = 0 is excluded under log too"
+    );
     assert_eq!(log.n_used, 9);
 
     let without_threshold = fit(&points, &quick_options()).unwrap();
     assert_eq!(without_threshold.n_excluded.learning_accuracy_missing, 0);
-    assert_eq!(without_threshold.n_excluded.learning_accuracy_below_threshold, 0);
+    assert_eq!(
+        without_threshold
+            .n_excluded
+            .learning_accuracy_below_threshold,
+        0
+    );
     assert_eq!(without_threshold.n_used, 15);
 }
 
@@ -120,7 +137,12 @@ fn verdicts_follow_the_interval_of_k() {
             let report = fit(&points, &options).unwrap();
             let [low, high] = report.k_ci.unwrap();
 
-            assert_eq!(report.verdict, expected, "{name} data, {}: k interval [{low}, {high}]", method.name());
+            assert_eq!(
+                report.verdict,
+                expected,
+                "{name} data, {}: k interval [{low}, {high}]",
+                method.name()
+            );
         }
     }
 }
@@ -147,7 +169,11 @@ fn spearman_and_share_above_on_known_data() {
     let report = fit(&points, &options).unwrap();
 
     assert!((report.spearman_rho.unwrap() + 1.0).abs() < 1e-12);
-    assert!((report.spearman_p.unwrap() - 1.0 / 1000.0).abs() < 1e-12, "p = {:?}", report.spearman_p);
+    assert!(
+        (report.spearman_p.unwrap() - 1.0 / 1000.0).abs() < 1e-12,
+        "p = {:?}",
+        report.spearman_p
+    );
     assert_eq!(report.share_above, 0.0, "all points lie on the fitted line");
 
     // Hand-computed: sigma ranks 1..5, F ranks (2, 1, 4, 3, 5) give
@@ -161,7 +187,11 @@ fn spearman_and_share_above_on_known_data() {
         .map(|(index, (&sigma, f))| common::run(index, sigma, f))
         .collect();
     let report = fit(&points, &options).unwrap();
-    assert!((report.spearman_rho.unwrap() - 0.8).abs() < 1e-12, "rho = {:?}", report.spearman_rho);
+    assert!(
+        (report.spearman_rho.unwrap() - 0.8).abs() < 1e-12,
+        "rho = {:?}",
+        report.spearman_rho
+    );
 }
 
 #[test]
@@ -171,7 +201,11 @@ fn leverage_names_the_extreme_run() {
     let report = fit(&points, &quick_options()).unwrap();
 
     assert_eq!(report.leverage[0].id, "run-99");
-    assert!(report.leverage[0].leverage > 0.99, "leverage {}", report.leverage[0].leverage);
+    assert!(
+        report.leverage[0].leverage > 0.99,
+        "leverage {}",
+        report.leverage[0].leverage
+    );
     assert_eq!(report.leverage.len(), 5);
 }
 
@@ -185,7 +219,11 @@ fn too_few_points_rejected() {
     });
 
     match fit(&points, &quick_options()) {
-        Err(FitError::TooFewPoints { used, required, excluded }) => {
+        Err(FitError::TooFewPoints {
+            used,
+            required,
+            excluded,
+        }) => {
             assert_eq!(used, 2);
             assert_eq!(required, 3);
             assert_eq!(excluded.diverged, 1);
@@ -196,10 +234,15 @@ fn too_few_points_rejected() {
 
 #[test]
 fn equal_sigma_rejected() {
-    let points: Vec<_> = (0..5).map(|index| common::run(index, 42.0, 0.1 + index as f64 * 0.01)).collect();
+    let points: Vec<_> = (0..5)
+        .map(|index| common::run(index, 42.0, 0.1 + index as f64 * 0.01))
+        .collect();
     let error = fit(&points, &quick_options()).unwrap_err();
 
-    assert!(matches!(error, FitError::AllSigmaEqual { count: 5, value, .. } if value == 42.0), "{error:?}");
+    assert!(
+        matches!(error, FitError::AllSigmaEqual { count: 5, value, .. } if value == 42.0),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("sigma = 42"), "{error}");
 }
 
@@ -208,7 +251,9 @@ fn non_finite_values_rejected_with_row() {
     let cases: [(&str, fn(&mut FitPoint)); 4] = [
         ("sigma", |point| point.sigma = Some(f64::NAN)),
         ("forgetting", |point| point.forgetting = Some(f64::INFINITY)),
-        ("learning_accuracy", |point| point.learning_accuracy = Some(f64::NEG_INFINITY)),
+        ("learning_accuracy", |point| {
+            point.learning_accuracy = Some(f64::NEG_INFINITY)
+        }),
         ("sigma", |point| {
             point.diverged = true;
             point.sigma = Some(f64::NAN);
@@ -238,8 +283,14 @@ fn quantile_outside_unit_interval_rejected() {
         };
         let error = fit(&usable_runs(), &options).unwrap_err();
 
-        assert!(matches!(error, FitError::InvalidQuantile { .. }), "q = {q}: {error:?}");
-        assert!(error.to_string().contains("strictly between 0 and 1"), "{error}");
+        assert!(
+            matches!(error, FitError::InvalidQuantile { .. }),
+            "q = {q}: {error:?}"
+        );
+        assert!(
+            error.to_string().contains("strictly between 0 and 1"),
+            "{error}"
+        );
     }
 }
 
@@ -251,5 +302,14 @@ fn invalid_threshold_rejected() {
     };
     let error = fit(&usable_runs(), &options).unwrap_err();
 
-    assert!(matches!(error, FitError::InvalidOption { field: "min_learning_accuracy", .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            FitError::InvalidOption {
+                field: "min_learning_accuracy",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }

@@ -39,6 +39,12 @@ fn groups_fitted_separately() {
 
     let lonely = &report.groups[2];
     assert!(lonely.fit.is_none());
-    assert!(lonely.error.as_deref().unwrap().contains("too few usable points"));
+    assert!(
+        lonely
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("too few usable points")
+    );
     assert_eq!(lonely.n_runs, 1);
 }

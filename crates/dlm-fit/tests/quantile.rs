@@ -21,7 +21,11 @@ fn check_loss(line: Line, xs: &[f64], ys: &[f64], q: f64) -> f64 {
     let mut total = 0.0;
     for (&x, &y) in xs.iter().zip(ys) {
         let residual = y - (line.intercept + line.slope * x);
-        total += if residual < 0.0 { (q - 1.0) * residual } else { q * residual };
+        total += if residual < 0.0 {
+            (q - 1.0) * residual
+        } else {
+            q * residual
+        };
     }
     total
 }
@@ -69,7 +73,10 @@ fn quantile_splits_points_at_q() {
 
         let n = count as f64;
         let share_below = below as f64 / n;
-        assert!(on >= 2, "seed {seed}: the line passes through {on} points, an optimal vertex has two");
+        assert!(
+            on >= 2,
+            "seed {seed}: the line passes through {on} points, an optimal vertex has two"
+        );
         assert!(
             (share_below - q).abs() <= 1.0 / n + on as f64 / n,
             "seed {seed}, q {q}: {below} of {count} below and {on} on the line"
@@ -85,7 +92,13 @@ fn quantile_optimal_on_tied_and_collinear_data() {
     let ys: Vec<f64> = xs
         .iter()
         .enumerate()
-        .map(|(index, &x)| if index % 3 == 0 { 1.0 - 0.5 * x } else { -0.5 * x - (index % 5) as f64 * 0.1 })
+        .map(|(index, &x)| {
+            if index % 3 == 0 {
+                1.0 - 0.5 * x
+            } else {
+                -0.5 * x - (index % 5) as f64 * 0.1
+            }
+        })
         .collect();
 
     for q in [0.95, 0.5, 0.3] {

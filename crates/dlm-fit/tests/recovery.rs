@@ -18,7 +18,11 @@ fn assert_close(actual: f64, expected: f64, what: &str) {
 #[test]
 fn exact_points_recover_f0_and_sigma0() {
     let cases = [
-        (0.4, 2.0e4, vec![1.0e3, 5.0e3, 1.2e4, 2.0e4, 3.3e4, 5.1e4, 7.0e4]),
+        (
+            0.4,
+            2.0e4,
+            vec![1.0e3, 5.0e3, 1.2e4, 2.0e4, 3.3e4, 5.1e4, 7.0e4],
+        ),
         (0.05, 150.0, vec![0.0, 10.0, 25.5, 80.0, 300.0, 450.0]),
         (1.0, 1.0, vec![-2.0, -0.5, 0.0, 0.25, 3.0]),
     ];
@@ -35,7 +39,11 @@ fn exact_points_recover_f0_and_sigma0() {
             let label = format!("{} with F0 = {f0}, sigma0 = {sigma0}", method.name());
 
             assert_close(report.f0, f0, &format!("F0 of {label}"));
-            assert_close(report.sigma0.unwrap(), sigma0, &format!("sigma0 of {label}"));
+            assert_close(
+                report.sigma0.unwrap(),
+                sigma0,
+                &format!("sigma0 of {label}"),
+            );
             assert_close(report.k, 1.0 / sigma0, &format!("k of {label}"));
             assert_eq!(report.n_used, sigmas.len(), "{label}");
         }

@@ -15,7 +15,10 @@ fn noisy_runs() -> Vec<dlm_fit::FitPoint> {
 }
 
 fn fit_with_threads(threads: usize, options: &FitOptions) -> FitReport {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     pool.install(|| fit(&noisy_runs(), options).unwrap())
 }
 
@@ -50,7 +53,10 @@ fn fit_changes_with_seed() {
     let second = fit_with_threads(2, &FitOptions { seed: 2, ..options });
 
     assert_ne!(first.k_ci, second.k_ci);
-    assert_eq!(first.k, second.k, "the point estimate does not depend on the seed");
+    assert_eq!(
+        first.k, second.k,
+        "the point estimate does not depend on the seed"
+    );
 }
 
 #[test]
@@ -58,7 +64,10 @@ fn baseline_ratio_identical_across_thread_counts() {
     let points = noisy_runs();
     let (dlm, baseline) = points.split_at(150);
     let ratio_with = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| baseline_ratio(dlm, baseline, 500, 9).unwrap())
     };
 

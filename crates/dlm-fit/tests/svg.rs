@@ -39,8 +39,14 @@ fn sweep() -> Vec<FitPoint> {
 
 fn circles(svg: &str) -> (usize, usize) {
     let document = roxmltree::Document::parse(svg).expect("the plot is well-formed XML");
-    let circles: Vec<_> = document.descendants().filter(|node| node.has_tag_name("circle")).collect();
-    let hollow = circles.iter().filter(|node| node.attribute("fill") == Some("none")).count();
+    let circles: Vec<_> = document
+        .descendants()
+        .filter(|node| node.has_tag_name("circle"))
+        .collect();
+    let hollow = circles
+        .iter()
+        .filter(|node| node.attribute("fill") == Some("none"))
+        .count();
     (circles.len(), hollow)
 }
 
@@ -59,10 +65,25 @@ fn svg_has_one_circle_per_run() {
         let svg = render_svg(&points, &report, &PlotOptions::default()).unwrap();
         let (total, hollow) = circles(&svg);
 
-        assert_eq!(total, 44, "{x_scale:?}: 40 used and 4 excluded runs are drawable");
-        assert_eq!(hollow, 4, "{x_scale:?}: the runs below the accuracy threshold are hollow");
-        assert!(svg.contains("coupling = tanh"), "{x_scale:?}: legend lists the coupling forms");
-        assert!(svg.contains("fitted bound"), "{x_scale:?}: legend names the bound");
-        assert!(svg.contains("95% bootstrap band"), "{x_scale:?}: legend names the band");
+        assert_eq!(
+            total, 44,
+            "{x_scale:?}: 40 used and 4 excluded runs are drawable"
+        );
+        assert_eq!(
+            hollow, 4,
+            "{x_scale:?}: the runs below the accuracy threshold are hollow"
+        );
+        assert!(
+            svg.contains("coupling = tanh"),
+            "{x_scale:?}: legend lists the coupling forms"
+        );
+        assert!(
+            svg.contains("fitted bound"),
+            "{x_scale:?}: legend names the bound"
+        );
+        assert!(
+            svg.contains("95% bootstrap band"),
+            "{x_scale:?}: legend names the band"
+        );
     }
 }

@@ -21,6 +21,9 @@ struct Cli {
 enum Command {
     /// Print the engine's model version and the build's feature set.
     Version,
+
+    /// Fit the forgetting bound to runs in a CSV file.
+    Fit(cmd::fit::FitArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,5 +35,6 @@ fn main() -> anyhow::Result<()> {
             println!("dlm {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Fit(args) => cmd::fit::run(&args),
     }
 }

@@ -34,11 +34,18 @@ pub fn exact_runs(f0: f64, sigma0: f64, sigmas: &[f64]) -> Vec<FitPoint> {
 pub fn random_cloud(count: usize, slope: f64, seed: u64) -> (Vec<f64>, Vec<f64>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let xs: Vec<f64> = (0..count).map(|_| rng.random_range(0.0..10.0)).collect();
-    let ys: Vec<f64> = xs.iter().map(|x| slope * x + rng.random_range(-1.0..1.0)).collect();
+    let ys: Vec<f64> = xs
+        .iter()
+        .map(|x| slope * x + rng.random_range(-1.0..1.0))
+        .collect();
     (xs, ys)
 }
 
 /// Runs whose ln F is the given y at sigma = x.
 pub fn runs_from_xy(xs: &[f64], ys: &[f64]) -> Vec<FitPoint> {
-    xs.iter().zip(ys).enumerate().map(|(index, (&x, &y))| run(index, x, y.exp())).collect()
+    xs.iter()
+        .zip(ys)
+        .enumerate()
+        .map(|(index, (&x, &y))| run(index, x, y.exp()))
+        .collect()
 }

@@ -2,6 +2,8 @@
 
 use tracing_subscriber::EnvFilter;
 
+pub mod fit;
+
 /// Installs a `tracing` subscriber that writes to stderr, filtered by
 /// `RUST_LOG` (default `info`), in JSON when `DLM_LOG_FORMAT=json`.
 pub fn init_logging() {

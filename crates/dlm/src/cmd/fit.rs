@@ -1,0 +1,503 @@
+//! `dlm fit`: fits the forgetting bound to runs in a CSV file, the same fit
+//! the HTTP API serves, for results exported from a sweep or made
+//! elsewhere.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use dlm_fit::{
+    FitOptions, FitPoint, FitReport, GroupFit, Method, PlotOptions, XScale, fit, fit_groups,
+    render_svg,
+};
+use serde::Serialize;
+
+/// Columns that name the coupling form in exported sweeps, tried in order
+/// when `--color-by` is not given.
+const DEFAULT_COLOR_COLUMNS: [&str; 2] = ["coupling", "dynamics.coupling"];
+
+/// Columns that carry a run id, tried in order; the line number is used
+/// when none is present.
+const ID_COLUMNS: [&str; 2] = ["run_id", "id"];
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MethodArg {
+    Envelope,
+    Quantile,
+    Ols,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum XScaleArg {
+    Linear,
+    Log,
+    Both,
+}
+
+/// Fit F <= F0 * exp(-sigma / sigma0) to the runs of a CSV file.
+///
+/// The file needs a header row. Empty cells and "null" mean missing. The
+/// columns `diverged`, `LA` (learning accuracy) and `config_hash` (the
+/// configuration, resampled as a whole by the bootstrap) are used when
+/// present.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// CSV file with one run per row.
+    #[arg(long)]
+    input: PathBuf,
+
+    /// Column holding the entropy production sigma.
+    #[arg(long, default_value = "sigma")]
+    sigma_column: String,
+
+    /// Column holding the forgetting measure (F or a forgetting rate).
+    #[arg(long, default_value = "F")]
+    forgetting_column: String,
+
+    /// Line fitted to ln F: the upper envelope, quantile regression or
+    /// least squares.
+    #[arg(long, value_enum, default_value = "envelope")]
+    method: MethodArg,
+
+    /// x axis of the fit: sigma (linear), log10 sigma (log) or both.
+    #[arg(long, value_enum, default_value = "linear")]
+    x_scale: XScaleArg,
+
+    /// Fit each value of this column separately, beside the pooled fit.
+    #[arg(long)]
+    group_by: Option<String>,
+
+    /// Quantile of the quantile method, strictly between 0 and 1.
+    #[arg(long, default_value_t = 0.95)]
+    q: f64,
+
+    /// Number of bootstrap resamples behind the 95% intervals (0 disables
+    /// them).
+    #[arg(long, default_value_t = 1000)]
+    bootstrap: usize,
+
+    /// Seed of the bootstrap and of the permutation test.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+
+    /// Exclude runs whose learning accuracy (column LA) is below this value.
+    #[arg(long)]
+    min_la: Option<f64>,
+
+    /// Number of permutations behind Spearman's p-value (0 disables it).
+    #[arg(long, default_value_t = 999)]
+    permutations: usize,
+
+    /// Column that colours the points of the plot [default: coupling or
+    /// dynamics.coupling, when present].
+    #[arg(long)]
+    color_by: Option<String>,
+
+    /// Write an SVG plot of the fit to this file.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `dlm fit`.
+pub fn run(args: &FitArgs) -> Result<()> {
+    let table = read_runs(&args.input, args)
+        .with_context(|| format!("failed to read runs from {}", args.input.display()))?;
+    let options = FitOptions {
+        method: match args.method {
+            MethodArg::Envelope => Method::Envelope,
+            MethodArg::Quantile => Method::Quantile,
+            MethodArg::Ols => Method::Ols,
+        },
+        x_scale: match args.x_scale {
+            XScaleArg::Linear => XScale::Linear,
+            XScaleArg::Log => XScale::Log,
+            XScaleArg::Both => XScale::Both,
+        },
+        q: args.q,
+        bootstrap: args.bootstrap,
+        seed: args.seed,
+        min_learning_accuracy: args.min_la,
+        permutations: args.permutations,
+        ..FitOptions::default()
+    };
+
+    let (report, groups) = if args.group_by.is_some() {
+        let grouped = fit_groups(&table.points, &options).context("fit failed")?;
+        (grouped.pooled, Some(grouped.groups))
+    } else {
+        (fit(&table.points, &options).context("fit failed")?, None)
+    };
+
+    if let Some(path) = &args.plot {
+        let plot = PlotOptions {
+            color_field: table
+                .color_column
+                .clone()
+                .unwrap_or_else(|| "class".to_string()),
+            ..PlotOptions::default()
+        };
+        let svg = render_svg(&table.points, &report, &plot).context("failed to draw the plot")?;
+        std::fs::write(path, svg)
+            .with_context(|| format!("failed to write the plot to {}", path.display()))?;
+    }
+
+    let output = if args.json {
+        json_output(&report, args.group_by.as_deref(), groups.as_deref())?
+    } else {
+        human_output(&report, groups.as_deref(), args)
+    };
+    write_stdout(&output)
+}
+
+/// Report as JSON, with the group fits beside the pooled keys when grouped.
+fn json_output(
+    report: &FitReport,
+    group_by: Option<&str>,
+    groups: Option<&[GroupFit]>,
+) -> Result<String> {
+    #[derive(Serialize)]
+    struct Grouped<'a> {
+        #[serde(flatten)]
+        pooled: &'a FitReport,
+        group_by: Option<&'a str>,
+        groups: &'a [GroupFit],
+    }
+
+    let text = match groups {
+        Some(groups) => serde_json::to_string_pretty(&Grouped {
+            pooled: report,
+            group_by,
+            groups,
+        }),
+        None => serde_json::to_string_pretty(report),
+    };
+    Ok(text.context("failed to serialise the report")? + "\n")
+}
+
+fn human_output(report: &FitReport, groups: Option<&[GroupFit]>, args: &FitArgs) -> String {
+    let mut text = describe_report(report, &args.sigma_column, &args.forgetting_column);
+    if let Some(log) = &report.log_scale {
+        text.push('\n');
+        text.push_str(&describe_report(
+            log,
+            &args.sigma_column,
+            &args.forgetting_column,
+        ));
+    }
+    if let (Some(groups), Some(column)) = (groups, &args.group_by) {
+        text.push('\n');
+        text.push_str(&describe_groups(groups, column));
+    }
+    text
+}
+
+/// Writes to stdout; a reader that closed the pipe early (such as `head`)
+/// is not an error.
+fn write_stdout(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("failed to write to stdout"),
+    }
+}
+
+/// Runs read from the CSV file.
+struct RunTable {
+    points: Vec<FitPoint>,
+    color_column: Option<String>,
+}
+
+/// Positions of the columns the fit reads.
+struct Columns {
+    sigma: usize,
+    forgetting: usize,
+    diverged: Option<usize>,
+    learning_accuracy: Option<usize>,
+    cluster: Option<usize>,
+    group: Option<usize>,
+    label: Option<usize>,
+    id: Option<usize>,
+}
+
+fn read_runs(path: &Path, args: &FitArgs) -> Result<RunTable> {
+    let file = File::open(path).context("failed to open the file")?;
+    let mut reader = csv::Reader::from_reader(file);
+    let headers = reader
+        .headers()
+        .context("failed to read the header row")?
+        .clone();
+    let positions: HashMap<&str, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(index, name)| (name, index))
+        .collect();
+
+    let required = |name: &str, option: &str| -> Result<usize> {
+        positions.get(name).copied().with_context(|| {
+            format!(
+                "column {name:?} not found; the header has {:?}; name the column with {option}",
+                headers.iter().collect::<Vec<_>>()
+            )
+        })
+    };
+
+    let color_column = match &args.color_by {
+        Some(name) => {
+            required(name, "--color-by")?;
+            Some(name.clone())
+        }
+        None => DEFAULT_COLOR_COLUMNS
+            .iter()
+            .find(|name| positions.contains_key(**name))
+            .map(|name| name.to_string()),
+    };
+
+    let columns = Columns {
+        sigma: required(&args.sigma_column, "--sigma-column")?,
+        forgetting: required(&args.forgetting_column, "--forgetting-column")?,
+        diverged: positions.get("diverged").copied(),
+        learning_accuracy: positions.get("LA").copied(),
+        cluster: positions.get("config_hash").copied(),
+        group: match &args.group_by {
+            Some(name) => Some(required(name, "--group-by")?),
+            None => None,
+        },
+        label: color_column
+            .as_deref()
+            .and_then(|name| positions.get(name).copied()),
+        id: ID_COLUMNS
+            .iter()
+            .find_map(|name| positions.get(*name).copied()),
+    };
+
+    if args.min_la.is_some() && columns.learning_accuracy.is_none() {
+        bail!("--min-la needs a learning-accuracy column named \"LA\", and the file has none");
+    }
+
+    let mut points = Vec::new();
+    for record in reader.records() {
+        let record = record.context("failed to read a row")?;
+        let line = record.position().map_or(0, |position| position.line());
+        points.push(parse_run(&record, &columns, &headers, line)?);
+    }
+    Ok(RunTable {
+        points,
+        color_column,
+    })
+}
+
+fn parse_run(
+    record: &csv::StringRecord,
+    columns: &Columns,
+    headers: &csv::StringRecord,
+    line: u64,
+) -> Result<FitPoint> {
+    let text = |column: usize| {
+        record
+            .get(column)
+            .map(str::trim)
+            .filter(|value| !is_missing(value))
+    };
+    let number = |column: usize| -> Result<Option<f64>> {
+        let Some(value) = text(column) else {
+            return Ok(None);
+        };
+        let parsed = value.parse::<f64>().with_context(|| {
+            format!(
+                "line {line}: invalid number {value:?} in column {:?}; use a decimal number, or an empty cell or null for a missing value",
+                &headers[column]
+            )
+        })?;
+        Ok(Some(parsed))
+    };
+
+    let diverged = match columns.diverged.and_then(text) {
+        None => false,
+        Some(value) => parse_flag(value).with_context(|| {
+            format!("line {line}: invalid diverged value {value:?}; use true, false, 1 or 0")
+        })?,
+    };
+
+    let id = match columns.id.and_then(text) {
+        Some(value) => value.to_string(),
+        None => format!("line {line}"),
+    };
+
+    Ok(FitPoint {
+        sigma: number(columns.sigma)?,
+        forgetting: number(columns.forgetting)?,
+        diverged,
+        learning_accuracy: match columns.learning_accuracy {
+            Some(column) => number(column)?,
+            None => None,
+        },
+        // Without a configuration column every run is its own cluster.
+        cluster: match columns.cluster.and_then(text) {
+            Some(value) => value.to_string(),
+            None => format!("line {line}"),
+        },
+        group: columns.group.and_then(text).map(str::to_string),
+        label: columns.label.and_then(text).map(str::to_string),
+        id,
+    })
+}
+
+fn is_missing(value: &str) -> bool {
+    value.is_empty() || value.eq_ignore_ascii_case("null")
+}
+
+fn parse_flag(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Formats an optional interval as "[low, high]" or "none".
+fn format_interval(interval: Option<[f64; 2]>) -> String {
+    match interval {
+        Some([low, high]) => format!("[{}, {}]", format_number(low), format_number(high)),
+        None => "none".to_string(),
+    }
+}
+
+/// Formats a number with four significant digits, in scientific notation
+/// when it is very small or very large.
+fn format_number(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude != 0.0 && !(1e-3..1e5).contains(&magnitude) {
+        return format!("{value:.3e}");
+    }
+    format!("{value:.4}")
+}
+
+fn describe_report(report: &FitReport, sigma_name: &str, forgetting_name: &str) -> String {
+    let x_name = match report.x_scale {
+        XScale::Log => format!("log10 {sigma_name}"),
+        _ => sigma_name.to_string(),
+    };
+    let method = match report.q {
+        Some(q) => format!("{} at q = {q}", report.method.name()),
+        None => report.method.name().to_string(),
+    };
+
+    let mut lines = vec![
+        format!("fit of ln {forgetting_name} against {x_name} ({method})"),
+        format!(
+            "runs used {}, excluded {}",
+            report.n_used,
+            report.n_excluded.total()
+        ),
+        String::new(),
+        format!(
+            "{:<22}{:>14}   {}",
+            "quantity", "estimate", "95% bootstrap interval"
+        ),
+        format!(
+            "{:<22}{:>14}   {}",
+            "F0",
+            format_number(report.f0),
+            format_interval(report.f0_ci)
+        ),
+        format!(
+            "{:<22}{:>14}   {}",
+            "k (decay rate)",
+            format_number(report.k),
+            format_interval(report.k_ci)
+        ),
+        format!(
+            "{:<22}{:>14}",
+            "sigma0 = 1/k",
+            report
+                .sigma0
+                .map_or("none (k <= 0)".to_string(), format_number)
+        ),
+    ];
+    if let Some(exponent) = report.power_law_exponent {
+        lines.push(format!(
+            "{:<22}{:>14}",
+            "power-law exponent",
+            format_number(exponent)
+        ));
+    }
+    lines.push(format!(
+        "{:<22}{:>14}",
+        "share above bound",
+        format_number(report.share_above)
+    ));
+    lines.push(format!(
+        "{:<22}{:>14}   p = {}",
+        "Spearman rho",
+        report
+            .spearman_rho
+            .map_or("none".to_string(), format_number),
+        report.spearman_p.map_or("none".to_string(), format_number)
+    ));
+
+    lines.push(String::new());
+    lines.push(format!("excluded by reason: {}", report.n_excluded));
+    if report.bootstrap.failed > 0 {
+        lines.push(format!(
+            "bootstrap: {} of {} resamples had no line (all runs at one sigma)",
+            report.bootstrap.failed, report.bootstrap.resamples
+        ));
+    }
+    lines.push(format!("largest leverage on the slope ({x_name}):"));
+    for point in &report.leverage {
+        lines.push(format!(
+            "  {:<24} {sigma_name} = {:<12} {forgetting_name} = {:<12} leverage {}",
+            point.id,
+            format_number(point.sigma),
+            format_number(point.forgetting),
+            format_number(point.leverage)
+        ));
+    }
+
+    lines.push(String::new());
+    lines.push(format!("verdict: {}", report.verdict.explanation()));
+    lines.join("\n") + "\n"
+}
+
+fn describe_groups(groups: &[GroupFit], column: &str) -> String {
+    let mut lines = vec![
+        format!("fits per {column}"),
+        format!(
+            "{:<20}{:>8}{:>14}   {:<32}{}",
+            column, "used", "k", "95% interval of k", "verdict"
+        ),
+    ];
+    for group in groups {
+        let name = group
+            .group
+            .clone()
+            .unwrap_or_else(|| "(missing)".to_string());
+        match (&group.fit, &group.error) {
+            (Some(report), _) => lines.push(format!(
+                "{:<20}{:>8}{:>14}   {:<32}{}",
+                name,
+                report.n_used,
+                format_number(report.k),
+                format_interval(report.k_ci),
+                report.verdict.name()
+            )),
+            (None, error) => lines.push(format!(
+                "{:<20}{:>8}   not fitted: {}",
+                name,
+                group.n_runs,
+                error.as_deref().unwrap_or("unknown reason")
+            )),
+        }
+    }
+    lines.join("\n") + "\n"
+}
