@@ -23,7 +23,7 @@ pub struct ArmSummary {
     pub mean_forgetting: f64,
     /// Mean learning accuracy of the used runs that report one; forgetting
     /// is only meaningful beside it, since a run that learned nothing
-    /// forgets nothing.
+    /// has nothing to lose.
     pub mean_learning_accuracy: Option<f64>,
 }
 

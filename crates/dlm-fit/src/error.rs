@@ -3,7 +3,7 @@
 
 use crate::exclusion::ExclusionCounts;
 
-/// Why a fit could not be computed.
+/// Failure of a fit, with the input that caused it.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum FitError {
     /// Fewer usable points than a straight line with an interval needs.

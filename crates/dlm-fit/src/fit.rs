@@ -11,9 +11,13 @@ use crate::report::{BootstrapSummary, FitReport, LeveragePoint, Verdict};
 use crate::solve::solve_line;
 use crate::spearman::spearman;
 
-/// Fewest usable runs a fit accepts: two define any line, so a third is
-/// the least that can test one.
+/// Minimum number of usable runs in a fit. Two runs define any line, so a
+/// third is the first that can test one.
 pub const MIN_POINTS: usize = 3;
+
+/// Minimum number of clusters for bootstrap intervals; with fewer the
+/// intervals are absent and the verdict is inconclusive.
+pub const MIN_BOOTSTRAP_CLUSTERS: usize = 2;
 
 /// Mixed into the seed of the permutation test so that its random streams
 /// differ from the bootstrap's.
@@ -24,7 +28,7 @@ const PERMUTATION_SEED_KEY: u64 = 0x5350_4541_524d_414e;
 const ABOVE_TOLERANCE: f64 = 1e-9;
 
 /// Fits the bound `F <= F0 * exp(-k x)` to `points`, with x = sigma or
-/// log10 sigma as `options.x_scale` says.
+/// log10 sigma as `options.x_scale` selects.
 pub fn fit(points: &[FitPoint], options: &FitOptions) -> Result<FitReport, FitError> {
     let checked = options.validate()?;
     check_finite(points)?;
@@ -79,7 +83,9 @@ fn fit_on_scale(
     let line = solve_line(options.method, &prepared.xs, &prepared.ys, options.q, None)
         .map_err(|error| solver_failure(options.method, error))?;
 
-    let bootstrap = if options.bootstrap == 0 {
+    // One cluster resampled is always the same data, which would give a
+    // zero-width interval and a confident verdict from no information.
+    let bootstrap = if options.bootstrap == 0 || prepared.clusters.len() < MIN_BOOTSTRAP_CLUSTERS {
         BootstrapLines::default()
     } else {
         bootstrap_lines(&BootstrapPlan {
@@ -171,7 +177,8 @@ fn share_above(prepared: &Prepared, line: Line) -> f64 {
     above as f64 / prepared.len() as f64
 }
 
-/// The `count` used runs with the largest hat values, highest first.
+/// Returns the `count` used runs with the largest hat values, highest
+/// first.
 fn top_leverage(points: &[FitPoint], prepared: &Prepared, count: usize) -> Vec<LeveragePoint> {
     let n = prepared.len() as f64;
     let x_mean = prepared.xs.iter().sum::<f64>() / n;

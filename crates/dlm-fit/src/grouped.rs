@@ -21,7 +21,8 @@ pub struct GroupFit {
     pub n_runs: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fit: Option<FitReport>,
-    /// Why the group could not be fitted, such as too few points.
+    /// Error message when the group could not be fitted, such as too few
+    /// points.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

@@ -32,7 +32,7 @@ mod spearman;
 pub use baseline::{ArmSummary, BaselineRatio, baseline_ratio};
 pub use error::FitError;
 pub use exclusion::ExclusionCounts;
-pub use fit::{MIN_POINTS, fit};
+pub use fit::{MIN_BOOTSTRAP_CLUSTERS, MIN_POINTS, fit};
 pub use grouped::{GroupFit, GroupedFitReport, fit_groups};
 pub use line::Line;
 pub use options::{FitOptions, Method, XScale};

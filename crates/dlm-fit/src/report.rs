@@ -66,7 +66,7 @@ pub struct LeveragePoint {
     pub leverage: f64,
 }
 
-/// How the bootstrap went.
+/// Summary of the bootstrap resamples.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BootstrapSummary {
     pub resamples: usize,

@@ -313,3 +313,20 @@ fn invalid_threshold_rejected() {
         "{error:?}"
     );
 }
+
+#[test]
+fn single_cluster_gives_no_interval() {
+    let mut points = trend_runs(-0.4, 0.2, 7);
+    for point in &mut points {
+        point.cluster = "one-configuration".to_string();
+    }
+    let options = FitOptions {
+        bootstrap: 100,
+        ..FitOptions::default()
+    };
+    let report = fit(&points, &options).unwrap();
+
+    assert_eq!(report.k_ci, None);
+    assert_eq!(report.verdict, Verdict::Inconclusive);
+    assert_eq!(report.bootstrap.clusters, 1);
+}

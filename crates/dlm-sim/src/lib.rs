@@ -23,9 +23,10 @@ pub mod report;
 pub mod tasks;
 
 pub use config::{
-    Activation, Baseline, ConfigError, Coupling, DataConfig, DatasetKind, Direction, DynamicsConfig,
-    EwcConfig, FisherKind, InactiveHeads, Integrator, MODEL_VERSION, Method, ModelConfig, PerLayer,
-    PsdConfig, RunConfig, Scenario, Schedule, ScheduleKind, TaskConfig, TaskKind, TeacherConfig,
+    Activation, Baseline, ConfigError, Coupling, DataConfig, DatasetKind, Direction,
+    DynamicsConfig, EwcConfig, FisherKind, InactiveHeads, Integrator, MODEL_VERSION, Method,
+    ModelConfig, PerLayer, PsdConfig, RunConfig, Scenario, Schedule, ScheduleKind, TaskConfig,
+    TaskKind, TeacherConfig,
 };
 pub use error::SimError;
 pub use report::{OldTaskPoint, RunReport, Series, Spectrum, Summary};
@@ -42,14 +43,21 @@ impl Progress for () {}
 ///
 /// Errors are an invalid configuration or unreadable data. A run that
 /// diverges is not an error: its report has `summary.diverged` set.
-pub fn simulate(config: &RunConfig, seed: u64, progress: &mut dyn Progress) -> Result<RunReport, SimError> {
+pub fn simulate(
+    config: &RunConfig,
+    seed: u64,
+    progress: &mut dyn Progress,
+) -> Result<RunReport, SimError> {
     engine::run(config, seed, progress)
 }
 
 /// Runs many simulations on a pool of `threads` worker threads (0 means
 /// rayon's default), one run per thread at a time. Results come back in job
 /// order and do not depend on the thread count.
-pub fn simulate_many(jobs: &[(RunConfig, u64)], threads: usize) -> Vec<Result<RunReport, SimError>> {
+pub fn simulate_many(
+    jobs: &[(RunConfig, u64)],
+    threads: usize,
+) -> Vec<Result<RunReport, SimError>> {
     use rayon::prelude::*;
 
     let run_all = || {

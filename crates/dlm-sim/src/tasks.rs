@@ -47,7 +47,13 @@ pub struct Task {
 impl Task {
     /// Copies the examples at `positions` of `examples` into `batch`
     /// (shape: positions x features), applying the permutation.
-    pub fn gather(&self, data: &Dataset, examples: &TaskExamples, positions: &[usize], mut batch: ArrayViewMut2<f32>) {
+    pub fn gather(
+        &self,
+        data: &Dataset,
+        examples: &TaskExamples,
+        positions: &[usize],
+        mut batch: ArrayViewMut2<f32>,
+    ) {
         for (row, &position) in positions.iter().enumerate() {
             let source = data.features.row(examples.indices[position]);
             let mut target = batch.row_mut(row);
@@ -75,8 +81,9 @@ pub fn build(config: &RunConfig, data: &SplitData) -> Result<Vec<Task>, ConfigEr
             validate::check_split_fits(spec, classes)?;
             (0..spec.num_tasks)
                 .map(|index| {
-                    let group: Vec<usize> =
-                        (index * spec.classes_per_task..(index + 1) * spec.classes_per_task).collect();
+                    let group: Vec<usize> = (index * spec.classes_per_task
+                        ..(index + 1) * spec.classes_per_task)
+                        .collect();
                     let head = match spec.scenario {
                         Scenario::Task => group.clone(),
                         Scenario::Class => all_classes.clone(),
@@ -95,15 +102,18 @@ pub fn build(config: &RunConfig, data: &SplitData) -> Result<Vec<Task>, ConfigEr
                 train: all_examples(&data.train.labels),
                 test: all_examples(&data.test.labels),
                 head: all_classes.clone(),
-                permutation: (index > 0).then(|| permutation(data.train.num_features(), config.data.data_seed, index)),
+                permutation: (index > 0)
+                    .then(|| permutation(data.train.num_features(), config.data.data_seed, index)),
             })
             .collect(),
         TaskKind::Teacher => (0..spec.num_tasks)
             .map(|index| {
                 let seed = config.data.data_seed;
                 let teacher_config = &config.data.teacher;
-                let train_labels = teacher::teacher_labels(teacher_config, seed, index, &data.train.features);
-                let test_labels = teacher::teacher_labels(teacher_config, seed, index, &data.test.features);
+                let train_labels =
+                    teacher::teacher_labels(teacher_config, seed, index, &data.train.features);
+                let test_labels =
+                    teacher::teacher_labels(teacher_config, seed, index, &data.test.features);
                 Task {
                     train: all_examples(&train_labels),
                     test: all_examples(&test_labels),
@@ -120,7 +130,10 @@ pub fn build(config: &RunConfig, data: &SplitData) -> Result<Vec<Task>, ConfigEr
         return Err(ConfigError::new(
             "data.test_fraction",
             config.data.test_fraction,
-            format!("task {} has no test examples; raise the test fraction or use more data", empty + 1),
+            format!(
+                "task {} has no test examples; raise the test fraction or use more data",
+                empty + 1
+            ),
         ));
     }
     Ok(tasks)
@@ -134,7 +147,11 @@ fn select_classes(data: &Dataset, group: &[usize], head: &[usize]) -> TaskExampl
             continue;
         }
         indices.push(index);
-        targets.push(head.iter().position(|class| class == label).expect("the head contains the task's classes"));
+        targets.push(
+            head.iter()
+                .position(|class| class == label)
+                .expect("the head contains the task's classes"),
+        );
     }
     TaskExamples { indices, targets }
 }

@@ -40,7 +40,7 @@ fn sweep_csv() -> String {
     text
 }
 
-/// A temporary directory holding the sweep CSV, and the file's path.
+/// Writes the sweep CSV into a new temporary directory and returns both.
 fn sweep_input() -> (tempfile::TempDir, String) {
     let directory = tempfile::tempdir().unwrap();
     let input = write_csv(directory.path(), "runs.csv", &sweep_csv());

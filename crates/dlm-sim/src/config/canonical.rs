@@ -30,13 +30,14 @@ impl RunConfig {
     /// dotted path of the offending key.
     pub fn from_json_str(text: &str) -> Result<RunConfig, ConfigError> {
         let deserializer = &mut serde_json::Deserializer::from_str(text);
-        let config: RunConfig = serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            ConfigError::new(
-                error.path().to_string(),
-                "(see reason)",
-                format!("{}; fix the JSON value", error.inner()),
-            )
-        })?;
+        let config: RunConfig =
+            serde_path_to_error::deserialize(deserializer).map_err(|error| {
+                ConfigError::new(
+                    error.path().to_string(),
+                    "(see reason)",
+                    format!("{}; fix the JSON value", error.inner()),
+                )
+            })?;
         config.validate()?;
         Ok(config)
     }
@@ -45,15 +46,20 @@ impl RunConfig {
     /// dotted path of the offending key.
     pub fn from_toml_str(text: &str) -> Result<RunConfig, ConfigError> {
         let deserializer = toml::Deserializer::parse(text).map_err(|error| {
-            ConfigError::new("(file)", "(see reason)", format!("not valid TOML: {}", error.message()))
-        })?;
-        let config: RunConfig = serde_path_to_error::deserialize(deserializer).map_err(|error| {
             ConfigError::new(
-                error.path().to_string(),
+                "(file)",
                 "(see reason)",
-                format!("{}; fix the TOML value", error.inner().message()),
+                format!("not valid TOML: {}", error.message()),
             )
         })?;
+        let config: RunConfig =
+            serde_path_to_error::deserialize(deserializer).map_err(|error| {
+                ConfigError::new(
+                    error.path().to_string(),
+                    "(see reason)",
+                    format!("{}; fix the TOML value", error.inner().message()),
+                )
+            })?;
         config.validate()?;
         Ok(config)
     }

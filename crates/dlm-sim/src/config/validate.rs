@@ -36,7 +36,11 @@ fn finite_at_least(field: &str, value: f64, minimum: f64) -> Result<(), ConfigEr
 
 fn finite_positive(field: &str, value: f64) -> Result<(), ConfigError> {
     if !value.is_finite() || value <= 0.0 {
-        return Err(ConfigError::new(field, value, "must be a finite number > 0"));
+        return Err(ConfigError::new(
+            field,
+            value,
+            "must be a finite number > 0",
+        ));
     }
     Ok(())
 }
@@ -97,7 +101,11 @@ fn validate_data(data: &DataConfig) -> Result<(), ConfigError> {
         DatasetKind::Teacher => {
             let teacher = &data.teacher;
             if teacher.inputs == 0 {
-                return Err(ConfigError::new("data.teacher.inputs", 0, "must be at least 1"));
+                return Err(ConfigError::new(
+                    "data.teacher.inputs",
+                    0,
+                    "must be at least 1",
+                ));
             }
             if teacher.classes < 2 {
                 return Err(ConfigError::new(
@@ -107,7 +115,11 @@ fn validate_data(data: &DataConfig) -> Result<(), ConfigError> {
                 ));
             }
             if teacher.hidden == 0 {
-                return Err(ConfigError::new("data.teacher.hidden", 0, "must be at least 1"));
+                return Err(ConfigError::new(
+                    "data.teacher.hidden",
+                    0,
+                    "must be at least 1",
+                ));
             }
             if teacher.samples < 10 {
                 return Err(ConfigError::new(
@@ -155,7 +167,11 @@ fn validate_tasks(tasks: &TaskConfig, data: &DataConfig) -> Result<(), ConfigErr
         return Err(ConfigError::new("tasks.num_tasks", 0, "must be at least 1"));
     }
     if tasks.steps_per_task == 0 {
-        return Err(ConfigError::new("tasks.steps_per_task", 0, "must be at least 1"));
+        return Err(ConfigError::new(
+            "tasks.steps_per_task",
+            0,
+            "must be at least 1",
+        ));
     }
     if tasks.epochs_per_task == Some(0) {
         return Err(ConfigError::new(
@@ -165,13 +181,25 @@ fn validate_tasks(tasks: &TaskConfig, data: &DataConfig) -> Result<(), ConfigErr
         ));
     }
     if tasks.batch_size == 0 {
-        return Err(ConfigError::new("tasks.batch_size", 0, "must be at least 1"));
+        return Err(ConfigError::new(
+            "tasks.batch_size",
+            0,
+            "must be at least 1",
+        ));
     }
     if tasks.record_every == 0 {
-        return Err(ConfigError::new("tasks.record_every", 0, "must be at least 1"));
+        return Err(ConfigError::new(
+            "tasks.record_every",
+            0,
+            "must be at least 1",
+        ));
     }
     if tasks.eval_every == 0 {
-        return Err(ConfigError::new("tasks.eval_every", 0, "must be at least 1"));
+        return Err(ConfigError::new(
+            "tasks.eval_every",
+            0,
+            "must be at least 1",
+        ));
     }
     if tasks.kind == TaskKind::Teacher && data.dataset != DatasetKind::Teacher {
         return Err(ConfigError::new(
@@ -205,7 +233,8 @@ fn validate_tasks(tasks: &TaskConfig, data: &DataConfig) -> Result<(), ConfigErr
     if data.dataset == DatasetKind::Teacher {
         // The exact per-task count depends on the teacher's labels; this is
         // the bound for the whole training set, rechecked after generation.
-        let train = data.teacher.samples - (data.teacher.samples as f64 * data.test_fraction).round() as usize;
+        let train = data.teacher.samples
+            - (data.teacher.samples as f64 * data.test_fraction).round() as usize;
         check_batch_fits(tasks.batch_size, train)?;
     }
     Ok(())
@@ -231,7 +260,10 @@ pub(crate) fn check_split_fits(tasks: &TaskConfig, classes: usize) -> Result<(),
 }
 
 /// Rejects a batch larger than the smallest task's training set.
-pub(crate) fn check_batch_fits(batch_size: usize, smallest_train: usize) -> Result<(), ConfigError> {
+pub(crate) fn check_batch_fits(
+    batch_size: usize,
+    smallest_train: usize,
+) -> Result<(), ConfigError> {
     if batch_size > smallest_train {
         return Err(ConfigError::new(
             "tasks.batch_size",
@@ -281,14 +313,20 @@ fn validate_dynamics(dynamics: &DynamicsConfig, layers: usize) -> Result<(), Con
             return Err(ConfigError::new(
                 field,
                 gamma,
-                format!("gamma*dt must be below 1 (got {}); lower gamma or dt", gamma * dt),
+                format!(
+                    "gamma*dt must be below 1 (got {}); lower gamma or dt",
+                    gamma * dt
+                ),
             ));
         }
         Ok(())
     })?;
-    check_per_layer("dynamics.temperature", &dynamics.temperature, layers, |field, value| {
-        finite_at_least(field, value, 0.0)
-    })?;
+    check_per_layer(
+        "dynamics.temperature",
+        &dynamics.temperature,
+        layers,
+        |field, value| finite_at_least(field, value, 0.0),
+    )?;
     check_per_layer("dynamics.alpha", &dynamics.alpha, layers, |field, value| {
         if !value.is_finite() {
             return Err(ConfigError::new(field, value, "must be a finite number"));

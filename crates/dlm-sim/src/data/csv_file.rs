@@ -23,21 +23,25 @@ pub fn load(path: &Path, label_column: &str) -> Result<Dataset, SimError> {
         .map_err(|error| SimError::data_load(path, format!("cannot read the header row: {error}")))?
         .clone();
     let width = header.len();
-    let label_index = header.iter().position(|name| name.trim() == label_column).ok_or_else(|| {
-        SimError::data_load(
-            path,
-            format!(
-                "no column named {label_column:?} in the header {:?}; set data.label_column",
-                header.iter().collect::<Vec<_>>()
-            ),
-        )
-    })?;
+    let label_index = header
+        .iter()
+        .position(|name| name.trim() == label_column)
+        .ok_or_else(|| {
+            SimError::data_load(
+                path,
+                format!(
+                    "no column named {label_column:?} in the header {:?}; set data.label_column",
+                    header.iter().collect::<Vec<_>>()
+                ),
+            )
+        })?;
 
     let mut values = Vec::new();
     let mut labels = Vec::new();
     for (row_index, record) in reader.records().enumerate() {
         let line = row_index + 2;
-        let record = record.map_err(|error| SimError::data_load(path, format!("line {line}: {error}")))?;
+        let record =
+            record.map_err(|error| SimError::data_load(path, format!("line {line}: {error}")))?;
         if record.len() != width {
             return Err(SimError::data_load(
                 path,
@@ -63,13 +67,19 @@ pub fn load(path: &Path, label_column: &str) -> Result<Dataset, SimError> {
             let value: f32 = field.parse().map_err(|_| {
                 SimError::data_load(
                     path,
-                    format!("line {line}, column {:?}: {field:?} is not a number", &header[column]),
+                    format!(
+                        "line {line}, column {:?}: {field:?} is not a number",
+                        &header[column]
+                    ),
                 )
             })?;
             if !value.is_finite() {
                 return Err(SimError::data_load(
                     path,
-                    format!("line {line}, column {:?}: {field:?} is not finite", &header[column]),
+                    format!(
+                        "line {line}, column {:?}: {field:?} is not finite",
+                        &header[column]
+                    ),
                 ));
             }
             values.push(value);
@@ -77,7 +87,10 @@ pub fn load(path: &Path, label_column: &str) -> Result<Dataset, SimError> {
     }
 
     if labels.is_empty() {
-        return Err(SimError::data_load(path, "the file has a header but no examples"));
+        return Err(SimError::data_load(
+            path,
+            "the file has a header but no examples",
+        ));
     }
     let features = Array2::from_shape_vec((labels.len(), width - 1), values)
         .expect("every row has width - 1 features");

@@ -21,7 +21,8 @@ struct IdxArray {
 }
 
 fn read_idx(path: &Path) -> Result<IdxArray, SimError> {
-    let bytes = std::fs::read(path).map_err(|error| SimError::data_load(path, format!("cannot read the file: {error}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|error| SimError::data_load(path, format!("cannot read the file: {error}")))?;
     parse_idx(&bytes).map_err(|reason| SimError::data_load(path, reason))
 }
 
@@ -59,7 +60,12 @@ fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
     let dims: Vec<usize> = (0..rank)
         .map(|axis| {
             let start = 4 + 4 * axis;
-            u32::from_be_bytes([bytes[start], bytes[start + 1], bytes[start + 2], bytes[start + 3]]) as usize
+            u32::from_be_bytes([
+                bytes[start],
+                bytes[start + 1],
+                bytes[start + 2],
+                bytes[start + 3],
+            ]) as usize
         })
         .collect();
 
@@ -100,7 +106,10 @@ pub fn load_pair(images_path: &Path, labels_path: &Path) -> Result<Dataset, SimE
     if labels.dims.len() != 1 {
         return Err(SimError::data_load(
             labels_path,
-            format!("a label file has exactly 1 dimension, found {:?}", labels.dims),
+            format!(
+                "a label file has exactly 1 dimension, found {:?}",
+                labels.dims
+            ),
         ));
     }
 

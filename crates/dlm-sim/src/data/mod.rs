@@ -103,13 +103,21 @@ pub fn load(config: &DataConfig) -> Result<SplitData, SimError> {
 
 fn required(path: &Option<std::path::PathBuf>) -> &std::path::Path {
     // Validation guarantees the path for this data set.
-    path.as_deref().expect("validated configuration has this data path")
+    path.as_deref()
+        .expect("validated configuration has this data path")
 }
 
 /// Checks that a separate test file matches the training file's features and
 /// shares its class count.
-fn align_test_set(config: &DataConfig, train: &mut Dataset, test: &mut Dataset) -> Result<(), SimError> {
-    let test_path = config.test_path.as_deref().expect("test set comes from test_path");
+fn align_test_set(
+    config: &DataConfig,
+    train: &mut Dataset,
+    test: &mut Dataset,
+) -> Result<(), SimError> {
+    let test_path = config
+        .test_path
+        .as_deref()
+        .expect("test set comes from test_path");
     if test.num_features() != train.num_features() {
         return Err(SimError::data_load(
             test_path,

@@ -40,7 +40,11 @@ pub fn test_counts(class_counts: &[usize], test_fraction: f64) -> Vec<usize> {
 /// Number of training examples of each class.
 pub fn train_counts(class_counts: &[usize], test_fraction: f64) -> Vec<usize> {
     let test = test_counts(class_counts, test_fraction);
-    class_counts.iter().zip(&test).map(|(size, held_out)| size - held_out).collect()
+    class_counts
+        .iter()
+        .zip(&test)
+        .map(|(size, held_out)| size - held_out)
+        .collect()
 }
 
 /// Splits `data` into train and test, stratified by class. Both keep the

@@ -35,7 +35,12 @@ pub fn generate(config: &TeacherConfig, data_seed: u64) -> Dataset {
 }
 
 /// Labels `features` (shape: examples x inputs) with teacher `index`.
-pub fn teacher_labels(config: &TeacherConfig, data_seed: u64, index: usize, features: &Array2<f32>) -> Vec<usize> {
+pub fn teacher_labels(
+    config: &TeacherConfig,
+    data_seed: u64,
+    index: usize,
+    features: &Array2<f32>,
+) -> Vec<usize> {
     let mut rng = ChaCha8Rng::seed_from_u64(data_seed);
     rng.set_stream(TEACHER_STREAM_BASE + index as u64);
 

@@ -15,8 +15,8 @@ use ndarray::Array2;
 use crate::config::{EwcConfig, FisherKind};
 use crate::data::Dataset;
 use crate::net::{
-    Backprop, Forward, Layout, SoftmaxLoss, add_squared_gradients, backpropagate, softmax_cross_entropy,
-    softmax_over_head,
+    Backprop, Forward, Layout, SoftmaxLoss, add_squared_gradients, backpropagate,
+    softmax_cross_entropy, softmax_over_head,
 };
 use crate::tasks::Task;
 
@@ -24,7 +24,13 @@ use crate::tasks::Task;
 const FISHER_CHUNK: usize = 256;
 
 /// Computes the task's diagonal Fisher information (flat layout per layer).
-pub fn diagonal_fisher(layout: &Layout, params: &[Vec<f32>], data: &Dataset, task: &Task, kind: FisherKind) -> Vec<Vec<f32>> {
+pub fn diagonal_fisher(
+    layout: &Layout,
+    params: &[Vec<f32>],
+    data: &Dataset,
+    task: &Task,
+    kind: FisherKind,
+) -> Vec<Vec<f32>> {
     let mut fisher = layout.zeros::<f32>();
     let examples = &task.train;
     let mut forward = Forward::new(layout, FISHER_CHUNK);
@@ -40,7 +46,10 @@ pub fn diagonal_fisher(layout: &Layout, params: &[Vec<f32>], data: &Dataset, tas
 
         match kind {
             FisherKind::Empirical => {
-                let targets: Vec<usize> = block.iter().map(|&position| examples.targets[position]).collect();
+                let targets: Vec<usize> = block
+                    .iter()
+                    .map(|&position| examples.targets[position])
+                    .collect();
                 softmax_cross_entropy(
                     forward.logits().view(),
                     &task.head,
@@ -48,9 +57,16 @@ pub fn diagonal_fisher(layout: &Layout, params: &[Vec<f32>], data: &Dataset, tas
                     buffers.top_mut(),
                     SoftmaxLoss::PerExample,
                 );
-                backpropagate(layout, params, batch.view(), &forward, &mut buffers, |layer, delta, input| {
-                    add_squared_gradients(layout, layer, delta, input, &mut fisher[layer]);
-                });
+                backpropagate(
+                    layout,
+                    params,
+                    batch.view(),
+                    &forward,
+                    &mut buffers,
+                    |layer, delta, input| {
+                        add_squared_gradients(layout, layer, delta, input, &mut fisher[layer]);
+                    },
+                );
             }
             FisherKind::Exact => {
                 // shape: rows x head
@@ -67,9 +83,16 @@ pub fn diagonal_fisher(layout: &Layout, params: &[Vec<f32>], data: &Dataset, tas
                             top[[row, column]] = weight * (probabilities[[row, slot]] - indicator);
                         }
                     }
-                    backpropagate(layout, params, batch.view(), &forward, &mut buffers, |layer, delta, input| {
-                        add_squared_gradients(layout, layer, delta, input, &mut fisher[layer]);
-                    });
+                    backpropagate(
+                        layout,
+                        params,
+                        batch.view(),
+                        &forward,
+                        &mut buffers,
+                        |layer, delta, input| {
+                            add_squared_gradients(layout, layer, delta, input, &mut fisher[layer]);
+                        },
+                    );
                 }
             }
         }
@@ -144,7 +167,10 @@ impl EwcState {
         let lambda = self.lambda as f32;
         let mut penalty = 0.0f64;
         for layer in 0..params.len() {
-            let values = params[layer].iter().zip(&self.anchor[layer]).zip(&fisher[layer]);
+            let values = params[layer]
+                .iter()
+                .zip(&self.anchor[layer])
+                .zip(&fisher[layer]);
             for (slot, ((theta, anchor), weight)) in gradients[layer].iter_mut().zip(values) {
                 let offset = theta - anchor;
                 *slot += lambda * weight * offset;

@@ -62,7 +62,11 @@ fn accuracy_row(layout: &Layout, params: &[Vec<f32>], data: &Dataset, tasks: &[T
         .collect()
 }
 
-pub fn run(config: &RunConfig, seed: u64, progress: &mut dyn Progress) -> Result<RunReport, SimError> {
+pub fn run(
+    config: &RunConfig,
+    seed: u64,
+    progress: &mut dyn Progress,
+) -> Result<RunReport, SimError> {
     config.validate()?;
     let data = data::load(&config.data)?;
     let tasks = tasks::build(config, &data)?;
@@ -76,7 +80,12 @@ pub fn run(config: &RunConfig, seed: u64, progress: &mut dyn Progress) -> Result
         config.model.activation,
     );
     let params = initialise::<f32>(&layout, &mut stream_rng(seed, INIT_STREAM));
-    let mut trainer = Trainer::new(config, layout.clone(), params, stream_rng(seed, NOISE_STREAM));
+    let mut trainer = Trainer::new(
+        config,
+        layout.clone(),
+        params,
+        stream_rng(seed, NOISE_STREAM),
+    );
     let mut batches = Minibatches::new(stream_rng(seed, BATCH_STREAM), config.tasks.batch_size);
     let mut recorder = Recorder::new(config.tasks.record_every, config.dynamics.dt, total_steps);
     recorder.series.task_steps = steps_per_task.clone();
@@ -105,7 +114,12 @@ pub fn run(config: &RunConfig, seed: u64, progress: &mut dyn Progress) -> Result
                 StepOutcome::Completed(record) => recorder.add(run_step, task_index, record),
                 StepOutcome::Diverged => {
                     progress.on_steps(run_step + 1, total_steps);
-                    return Ok(diverged_report(total_steps, run_step + 1, accuracy, recorder));
+                    return Ok(diverged_report(
+                        total_steps,
+                        run_step + 1,
+                        accuracy,
+                        recorder,
+                    ));
                 }
             }
 
@@ -117,17 +131,37 @@ pub fn run(config: &RunConfig, seed: u64, progress: &mut dyn Progress) -> Result
 
         recorder.end_task();
         accuracy.push(accuracy_row(&layout, &trainer.params, &data.test, &tasks));
-        let task_fisher = diagonal_fisher(&layout, &trainer.params, &data.train, task, config.ewc.fisher);
-        recorder.series.fisher_trace.push(fisher_traces(&task_fisher));
+        let task_fisher = diagonal_fisher(
+            &layout,
+            &trainer.params,
+            &data.train,
+            task,
+            config.ewc.fisher,
+        );
+        recorder
+            .series
+            .fisher_trace
+            .push(fisher_traces(&task_fisher));
         let params = trainer.params.clone();
         trainer.ewc.consolidate(task_fisher, &params);
     }
     progress.on_steps(run_step, total_steps);
 
-    Ok(finished_report(config, total_steps, &steps_per_task, accuracy, recorder))
+    Ok(finished_report(
+        config,
+        total_steps,
+        &steps_per_task,
+        accuracy,
+        recorder,
+    ))
 }
 
-fn diverged_report(total_steps: u64, step: u64, accuracy: Vec<Vec<f64>>, recorder: Recorder) -> RunReport {
+fn diverged_report(
+    total_steps: u64,
+    step: u64,
+    accuracy: Vec<Vec<f64>>,
+    recorder: Recorder,
+) -> RunReport {
     let mut summary = Summary::empty(total_steps);
     summary.diverged = true;
     summary.diverged_step = Some(step);

@@ -82,7 +82,9 @@ impl Recorder {
             self.sigma_heat.add(record.sigma_heat);
             self.p_in.add(record.p_in);
             self.p_out.add(record.p_out);
-            let (first, _, count) = self.later_energy.unwrap_or((record.energy, record.energy, 0));
+            let (first, _, count) = self
+                .later_energy
+                .unwrap_or((record.energy, record.energy, 0));
             self.later_energy = Some((first, record.energy, count + 1));
         }
 
@@ -114,8 +116,12 @@ impl Recorder {
 
     /// Closes the per-task means at a task end.
     pub fn end_task(&mut self) {
-        self.series.sigma_flux_task_mean.push(self.task_sigma_flux.mean());
-        self.series.sigma_heat_task_mean.push(self.task_sigma_heat.mean());
+        self.series
+            .sigma_flux_task_mean
+            .push(self.task_sigma_flux.mean());
+        self.series
+            .sigma_heat_task_mean
+            .push(self.task_sigma_heat.mean());
         self.task_sigma_flux = StrictMean::default();
         self.task_sigma_heat = StrictMean::default();
     }

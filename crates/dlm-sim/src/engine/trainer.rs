@@ -8,7 +8,8 @@ use super::ewc::EwcState;
 use crate::config::{Direction, InactiveHeads, Method, RunConfig, Scenario, TaskKind};
 use crate::data::Dataset;
 use crate::dynamics::{
-    DIRECTION_EPSILON, LayerUpdate, coupling_value, kinetic_temperature, overdamped_step, underdamped_step,
+    DIRECTION_EPSILON, LayerUpdate, coupling_value, kinetic_temperature, overdamped_step,
+    underdamped_step,
 };
 use crate::net::{
     Backprop, Forward, Layout, SoftmaxLoss, backpropagate, current_gradient, currents_and_activity,
@@ -29,7 +30,10 @@ impl LayerParameters {
         let layers = config.weight_layers();
         let dynamics = &config.dynamics;
         let (temperature, alpha) = match dynamics.method {
-            Method::Dlm => (dynamics.temperature.resolve(layers), dynamics.alpha.resolve(layers)),
+            Method::Dlm => (
+                dynamics.temperature.resolve(layers),
+                dynamics.alpha.resolve(layers),
+            ),
             Method::Sgd => (vec![0.0; layers], vec![0.0; layers]),
             Method::Sgld => (dynamics.temperature.resolve(layers), vec![0.0; layers]),
         };
@@ -62,7 +66,11 @@ impl StepRecord {
         self.loss.is_finite()
             && self.energy.is_finite()
             && self.activity.is_finite()
-            && self.currents.iter().chain(&self.grad_norms).all(|value| value.is_finite())
+            && self
+                .currents
+                .iter()
+                .chain(&self.grad_norms)
+                .all(|value| value.is_finite())
             && optional.iter().flatten().all(|value| value.is_finite())
     }
 }
@@ -95,7 +103,12 @@ pub struct Trainer<'a> {
 }
 
 impl<'a> Trainer<'a> {
-    pub fn new(config: &'a RunConfig, layout: Layout, params: Vec<Vec<f32>>, noise_rng: ChaCha8Rng) -> Self {
+    pub fn new(
+        config: &'a RunConfig,
+        layout: Layout,
+        params: Vec<Vec<f32>>,
+        noise_rng: ChaCha8Rng,
+    ) -> Self {
         let batch_size = config.tasks.batch_size;
         let inputs = layout.sizes[0];
         Self {
@@ -119,7 +132,8 @@ impl<'a> Trainer<'a> {
     /// Sets the output-layer update mask for the task that starts.
     pub fn begin_task(&mut self, task: &Task) {
         let frozen = self.config.dynamics.inactive_heads == InactiveHeads::Frozen;
-        let separate_heads = self.config.tasks.kind == TaskKind::Split && self.config.tasks.scenario == Scenario::Task;
+        let separate_heads = self.config.tasks.kind == TaskKind::Split
+            && self.config.tasks.scenario == Scenario::Task;
         if !(frozen && separate_heads) {
             self.output_mask = None;
             return;
@@ -137,13 +151,20 @@ impl<'a> Trainer<'a> {
 
     /// Runs one step on the minibatch at `positions` of the task's training
     /// examples, with the schedule factor `schedule` for T_l(t).
-    pub fn step(&mut self, data: &Dataset, task: &Task, positions: &[usize], schedule: f64) -> StepOutcome {
+    pub fn step(
+        &mut self,
+        data: &Dataset,
+        task: &Task,
+        positions: &[usize],
+        schedule: f64,
+    ) -> StepOutcome {
         task.gather(data, &task.train, positions, self.batch.view_mut());
         for (slot, &position) in self.targets.iter_mut().zip(positions) {
             *slot = task.train.targets[position];
         }
 
-        self.forward.run(&self.layout, &self.params, self.batch.view());
+        self.forward
+            .run(&self.layout, &self.params, self.batch.view());
         let mut loss = softmax_cross_entropy(
             self.forward.logits().view(),
             &task.head,
@@ -159,17 +180,32 @@ impl<'a> Trainer<'a> {
             self.batch.view(),
             &self.forward,
             &mut self.backprop,
-            |layer, delta, input| layer_gradient(layout, layer, delta, input, &mut gradients[layer]),
+            |layer, delta, input| {
+                layer_gradient(layout, layer, delta, input, &mut gradients[layer])
+            },
         );
         loss += self.add_penalties();
         if !loss.is_finite() {
             return StepOutcome::Diverged;
         }
 
-        let (currents, activity) = currents_and_activity(&self.layout, self.batch.view(), &self.forward, &task.head);
-        let temperatures: Vec<f64> = self.layer_parameters.temperature.iter().map(|base| base * schedule).collect();
+        let (currents, activity) =
+            currents_and_activity(&self.layout, self.batch.view(), &self.forward, &task.head);
+        let temperatures: Vec<f64> = self
+            .layer_parameters
+            .temperature
+            .iter()
+            .map(|base| base * schedule)
+            .collect();
         let output_mask = self.output_mask.take();
-        let record = self.measure_and_update(loss, currents, activity, temperatures, task, output_mask.as_deref());
+        let record = self.measure_and_update(
+            loss,
+            currents,
+            activity,
+            temperatures,
+            task,
+            output_mask.as_deref(),
+        );
         self.output_mask = output_mask;
         match record {
             Some(record) if record.is_finite() => StepOutcome::Completed(record),
@@ -226,7 +262,11 @@ impl<'a> Trainer<'a> {
             let gradient_norm = norm_squared(&self.gradients[layer], None).sqrt();
             grad_norms.push(gradient_norm);
             sigma_flux += currents[layer] * gradient_norm / temperature;
-            let mask = if layer + 1 == layers { output_mask } else { None };
+            let mask = if layer + 1 == layers {
+                output_mask
+            } else {
+                None
+            };
 
             if !underdamped {
                 let eta = dynamics.effective_sgld_eta();
@@ -242,11 +282,14 @@ impl<'a> Trainer<'a> {
             }
 
             let velocity = &self.velocity[layer];
-            let moving_count = mask.map_or(velocity.len(), |mask| mask.iter().filter(|flag| **flag).count());
+            let moving_count = mask.map_or(velocity.len(), |mask| {
+                mask.iter().filter(|flag| **flag).count()
+            });
             let moving_kinetic = norm_squared(velocity, mask);
             kinetic += norm_squared(velocity, None);
 
-            let strength = self.layer_parameters.alpha[layer] * coupling_value(dynamics.coupling, currents[layer]);
+            let strength = self.layer_parameters.alpha[layer]
+                * coupling_value(dynamics.coupling, currents[layer]);
             let mut force_coefficient = 0.0;
             let mut force_power = 0.0;
             let use_gradient_direction = dynamics.direction == Direction::CurrentGradient;
@@ -261,7 +304,8 @@ impl<'a> Trainer<'a> {
                         &mut self.current_gradients[layer],
                     );
                     let direction = &self.current_gradients[layer];
-                    force_coefficient = strength / (norm_squared(direction, mask).sqrt() + DIRECTION_EPSILON);
+                    force_coefficient =
+                        strength / (norm_squared(direction, mask).sqrt() + DIRECTION_EPSILON);
                     force_power = force_coefficient * dot(direction, velocity, mask);
                 } else {
                     force_coefficient = strength / (moving_kinetic.sqrt() + DIRECTION_EPSILON);
@@ -269,8 +313,10 @@ impl<'a> Trainer<'a> {
                 }
             }
 
-            let kinetic_target = kinetic_temperature(dynamics.integrator, temperature, gamma, dynamics.dt);
-            sigma_heat += gamma * (moving_kinetic - moving_count as f64 * kinetic_target) / temperature;
+            let kinetic_target =
+                kinetic_temperature(dynamics.integrator, temperature, gamma, dynamics.dt);
+            sigma_heat +=
+                gamma * (moving_kinetic - moving_count as f64 * kinetic_target) / temperature;
             p_in += force_power + gamma * moving_count as f64 * temperature;
             p_out += gamma * moving_kinetic;
 

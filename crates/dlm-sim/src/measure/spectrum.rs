@@ -52,10 +52,16 @@ pub fn welch(signal: &[f64], fs: f64, nperseg: usize) -> Option<Welch> {
 
     let nyquist_bin = (nperseg % 2 == 0).then_some(bins - 1);
     for (bin, value) in density.iter_mut().enumerate() {
-        let one_sided = if bin == 0 || Some(bin) == nyquist_bin { 1.0 } else { 2.0 };
+        let one_sided = if bin == 0 || Some(bin) == nyquist_bin {
+            1.0
+        } else {
+            2.0
+        };
         *value = *value * scale * one_sided / segments as f64;
     }
-    let frequency = (0..bins).map(|bin| bin as f64 * fs / nperseg as f64).collect();
+    let frequency = (0..bins)
+        .map(|bin| bin as f64 * fs / nperseg as f64)
+        .collect();
     Some(Welch { frequency, density })
 }
 

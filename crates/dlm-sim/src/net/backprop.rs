@@ -22,7 +22,9 @@ impl<F: Real> Backprop<F> {
 
     /// The error at the logits, to be filled by the loss before `backpropagate`.
     pub fn top_mut(&mut self) -> &mut Array2<F> {
-        self.deltas.last_mut().expect("a network has at least one layer")
+        self.deltas
+            .last_mut()
+            .expect("a network has at least one layer")
     }
 
     pub fn ensure_batch(&mut self, layout: &Layout, batch: usize) {
@@ -73,7 +75,13 @@ pub fn layer_gradient<F: Real>(
 ) {
     {
         let mut weight_gradient = layout.weights_mut(layer, gradient);
-        ndarray::linalg::general_mat_mul(F::one(), &delta.t(), &layer_input, F::zero(), &mut weight_gradient);
+        ndarray::linalg::general_mat_mul(
+            F::one(),
+            &delta.t(),
+            &layer_input,
+            F::zero(),
+            &mut weight_gradient,
+        );
     }
     let start = layout.bias_index(layer, 0);
     let bias_sums = delta.sum_axis(Axis(0));
@@ -97,7 +105,13 @@ pub fn add_squared_gradients<F: Real>(
     let input_squared = layer_input.mapv(|value| value * value);
     {
         let mut weights = layout.weights_mut(layer, accumulator);
-        ndarray::linalg::general_mat_mul(F::one(), &delta_squared.t(), &input_squared, F::one(), &mut weights);
+        ndarray::linalg::general_mat_mul(
+            F::one(),
+            &delta_squared.t(),
+            &input_squared,
+            F::one(),
+            &mut weights,
+        );
     }
     let start = layout.bias_index(layer, 0);
     let bias_sums = delta_squared.sum_axis(Axis(0));

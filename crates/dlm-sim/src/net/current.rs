@@ -40,10 +40,16 @@ pub fn currents_and_activity<F: Real>(
     let layers = layout.layers();
     let mut level_means = Vec::with_capacity(layers + 1);
     for level in 0..=layers {
-        let head = if level == layers { Some(output_head) } else { None };
+        let head = if level == layers {
+            Some(output_head)
+        } else {
+            None
+        };
         level_means.push(mean_abs(forward.level(input, level), head));
     }
-    let currents = (0..layers).map(|layer| level_means[layer + 1] - level_means[layer]).collect();
+    let currents = (0..layers)
+        .map(|layer| level_means[layer + 1] - level_means[layer])
+        .collect();
 
     let mut hidden_total = 0.0f64;
     let mut hidden_units = 0usize;
@@ -90,7 +96,13 @@ pub fn current_gradient<F: Real>(
         });
     }
 
-    super::backprop::layer_gradient(layout, layer, delta.view(), forward.level(input, layer), gradient);
+    super::backprop::layer_gradient(
+        layout,
+        layer,
+        delta.view(),
+        forward.level(input, layer),
+        gradient,
+    );
 }
 
 /// sign(x) with sign(0) = 0, the derivative of |x| away from 0.

@@ -17,7 +17,10 @@ pub enum SoftmaxLoss {
 pub fn softmax_over_head<F: Real>(logits: ArrayView2<F>, head: &[usize]) -> Array2<F> {
     let mut probabilities = Array2::zeros((logits.nrows(), head.len()));
     for (row, mut out) in logits.outer_iter().zip(probabilities.outer_iter_mut()) {
-        let max = head.iter().map(|&column| row[column]).fold(F::neg_infinity(), F::max);
+        let max = head
+            .iter()
+            .map(|&column| row[column])
+            .fold(F::neg_infinity(), F::max);
         let mut total = F::zero();
         for (slot, &column) in head.iter().enumerate() {
             let weight = (row[column] - max).exp();
@@ -50,8 +53,13 @@ pub fn softmax_cross_entropy<F: Real>(
     };
 
     let mut total_loss = 0.0f64;
-    for ((row, mut gradient), &target) in logits.outer_iter().zip(delta.outer_iter_mut()).zip(targets) {
-        let max = head.iter().map(|&column| row[column]).fold(F::neg_infinity(), F::max);
+    for ((row, mut gradient), &target) in
+        logits.outer_iter().zip(delta.outer_iter_mut()).zip(targets)
+    {
+        let max = head
+            .iter()
+            .map(|&column| row[column])
+            .fold(F::neg_infinity(), F::max);
         let mut sum = F::zero();
         for &column in head {
             sum = sum + (row[column] - max).exp();

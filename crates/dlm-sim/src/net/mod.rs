@@ -23,7 +23,9 @@ pub use loss::{SoftmaxLoss, softmax_cross_entropy, softmax_over_head};
 use crate::config::Activation;
 
 /// Float type the network can run in (f32 for runs, f64 for tests).
-pub trait Real: Float + LinalgScalar + ScalarOperand + std::fmt::Debug + Send + Sync + 'static {
+pub trait Real:
+    Float + LinalgScalar + ScalarOperand + std::fmt::Debug + Send + Sync + 'static
+{
     fn cast_from_f64(value: f64) -> Self;
     fn as_f64(self) -> f64;
 }
@@ -81,21 +83,30 @@ impl Layout {
     }
 
     pub fn total_params(&self) -> usize {
-        (0..self.layers()).map(|layer| self.param_count(layer)).sum()
+        (0..self.layers())
+            .map(|layer| self.param_count(layer))
+            .sum()
     }
 
     /// A zero vector per layer, shaped like the parameters.
     pub fn zeros<F: Real>(&self) -> Vec<Vec<F>> {
-        (0..self.layers()).map(|layer| vec![F::zero(); self.param_count(layer)]).collect()
+        (0..self.layers())
+            .map(|layer| vec![F::zero(); self.param_count(layer)])
+            .collect()
     }
 
     /// The weight matrix of `flat` (shape: outputs x inputs).
     pub fn weights<'a, F: Real>(&self, layer: usize, flat: &'a [F]) -> ArrayView2<'a, F> {
         let shape = (self.outputs(layer), self.inputs(layer));
-        ArrayView2::from_shape(shape, &flat[..shape.0 * shape.1]).expect("flat layer has outputs x inputs weights")
+        ArrayView2::from_shape(shape, &flat[..shape.0 * shape.1])
+            .expect("flat layer has outputs x inputs weights")
     }
 
-    pub fn weights_mut<'a, F: Real>(&self, layer: usize, flat: &'a mut [F]) -> ArrayViewMut2<'a, F> {
+    pub fn weights_mut<'a, F: Real>(
+        &self,
+        layer: usize,
+        flat: &'a mut [F],
+    ) -> ArrayViewMut2<'a, F> {
         let shape = (self.outputs(layer), self.inputs(layer));
         ArrayViewMut2::from_shape(shape, &mut flat[..shape.0 * shape.1])
             .expect("flat layer has outputs x inputs weights")
@@ -132,7 +143,9 @@ impl<F: Real> Forward<F> {
     }
 
     pub fn logits(&self) -> &Array2<F> {
-        self.levels.last().expect("a network has at least one layer")
+        self.levels
+            .last()
+            .expect("a network has at least one layer")
     }
 
     /// h_level for level 0..=L, with h_0 = `input`.
@@ -153,15 +166,19 @@ impl<F: Real> Forward<F> {
 
         for layer in 0..layout.layers() {
             let (before, after) = self.levels.split_at_mut(layer);
-            let previous = if layer == 0 { input } else { before[layer - 1].view() };
+            let previous = if layer == 0 {
+                input
+            } else {
+                before[layer - 1].view()
+            };
             let output = &mut after[0];
 
             let weights = layout.weights(layer, &params[layer]);
             ndarray::linalg::general_mat_mul(F::one(), &previous, &weights.t(), F::zero(), output);
             let biases = layout.biases(layer, &params[layer]);
-            output
-                .axis_iter_mut(Axis(0))
-                .for_each(|mut row| row.zip_mut_with(&biases, |value, &bias| *value = *value + bias));
+            output.axis_iter_mut(Axis(0)).for_each(|mut row| {
+                row.zip_mut_with(&biases, |value, &bias| *value = *value + bias)
+            });
 
             if layer < last {
                 apply_activation(layout.activation, output);

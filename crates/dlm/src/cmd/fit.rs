@@ -49,11 +49,11 @@ pub struct FitArgs {
     #[arg(long)]
     input: PathBuf,
 
-    /// Column holding the entropy production sigma.
+    /// Column containing the entropy production sigma.
     #[arg(long, default_value = "sigma")]
     sigma_column: String,
 
-    /// Column holding the forgetting measure (F or a forgetting rate).
+    /// Column containing the forgetting measure (F or a forgetting rate).
     #[arg(long, default_value = "F")]
     forgetting_column: String,
 
