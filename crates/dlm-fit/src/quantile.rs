@@ -207,8 +207,12 @@ impl Solver<'_> {
         (line, chosen.index)
     }
 
-    /// Tries rotations about every other point lying on `line`; returns the
-    /// first that lowers the loss with its centre, new point and loss.
+    /// Tries rotations about every other point lying on `line` and returns
+    /// the first that lowers the loss, with its centre, new point and loss.
+    ///
+    /// NOTE: each rotation costs O(n), so data with a large share of runs
+    /// on one line (such as many exact duplicates) can make this step
+    /// O(n^2). Exactly collinear data stop earlier, at zero loss.
     fn improve_at_degenerate_vertex(
         &mut self,
         line: Line,
@@ -280,5 +284,81 @@ fn weighted_quantile(candidates: &mut [SlopeCandidate], target: f64) -> SlopeCan
     match rest.last() {
         Some(last) => *last,
         None => candidates[low.saturating_sub(1)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn weighted_quantile_matches_sorted_scan() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for count in [1, 2, 5, 33, 34, 100, 1000] {
+            let candidates: Vec<SlopeCandidate> = (0..count)
+                .map(|index| SlopeCandidate {
+                    // Few distinct slopes, so ties are common.
+                    slope: rng.random_range(0..20) as f64,
+                    weight: rng.random_range(0.1..2.0),
+                    index,
+                })
+                .collect();
+            let total: f64 = candidates.iter().map(|candidate| candidate.weight).sum();
+
+            for share in [0.01, 0.3, 0.5, 0.77, 0.99] {
+                let target = share * total;
+                let mut sorted = candidates.clone();
+                sorted.sort_by(|left, right| left.slope.total_cmp(&right.slope));
+                let mut cumulative = 0.0;
+                let expected = sorted
+                    .iter()
+                    .find(|candidate| {
+                        cumulative += candidate.weight;
+                        cumulative >= target
+                    })
+                    .unwrap()
+                    .slope;
+
+                let mut scratch = candidates.clone();
+                let chosen = weighted_quantile(&mut scratch, target);
+                assert_eq!(chosen.slope, expected, "count {count}, share {share}");
+            }
+        }
+    }
+
+    #[test]
+    fn start_line_does_not_change_loss() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let xs: Vec<f64> = (0..500).map(|_| rng.random_range(0.0..1e4)).collect();
+        let ys: Vec<f64> = xs
+            .iter()
+            .map(|x| -x / 3e3 - rng.random_range(0.0..2.0))
+            .collect();
+
+        let cold = quantile_line(&xs, &ys, 0.95, None).unwrap();
+        let starts = [
+            Line {
+                intercept: 50.0,
+                slope: 1.0,
+            },
+            Line {
+                intercept: -3.0,
+                slope: 0.0,
+            },
+            cold,
+        ];
+        for start in starts {
+            let warm = quantile_line(&xs, &ys, 0.95, Some(start)).unwrap();
+            let (cold_loss, warm_loss) = (
+                check_loss(&xs, &ys, 0.95, cold),
+                check_loss(&xs, &ys, 0.95, warm),
+            );
+            assert!(
+                (cold_loss - warm_loss).abs() <= 1e-9 * cold_loss,
+                "start {start:?}: {warm_loss} vs {cold_loss}"
+            );
+        }
     }
 }

@@ -6,8 +6,9 @@ use crate::ols::ols_line;
 use crate::options::Method;
 use crate::quantile::quantile_line;
 
-/// Fits the line of `method` to the points; `start` only guides the
-/// quantile solver and never changes its result.
+/// Fits the line of `method` to the points. `start` only guides the
+/// quantile solver: it changes the result only when several lines share
+/// the minimum loss, and then only which of them is returned.
 pub(crate) fn solve_line(
     method: Method,
     xs: &[f64],

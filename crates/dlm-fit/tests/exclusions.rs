@@ -192,6 +192,21 @@ fn spearman_and_share_above_on_known_data() {
         "rho = {:?}",
         report.spearman_rho
     );
+
+    // Tied sigma share their mean rank: sigma ranks (1, 2.5, 2.5, 4) and F
+    // ranks (1, 2, 3, 4) give rho = 4.5 / sqrt(4.5 * 5) = 0.948683...
+    let points: Vec<_> = [(1.0, 0.1), (2.0, 0.2), (2.0, 0.3), (3.0, 0.4)]
+        .iter()
+        .enumerate()
+        .map(|(index, &(sigma, f))| common::run(index, sigma, f))
+        .collect();
+    let report = fit(&points, &options).unwrap();
+    let expected = 4.5 / (4.5f64 * 5.0).sqrt();
+    assert!(
+        (report.spearman_rho.unwrap() - expected).abs() < 1e-12,
+        "rho = {:?}",
+        report.spearman_rho
+    );
 }
 
 #[test]

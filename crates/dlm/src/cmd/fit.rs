@@ -37,13 +37,14 @@ pub enum XScaleArg {
     Both,
 }
 
-/// Fit F <= F0 * exp(-sigma / sigma0) to the runs of a CSV file.
-///
-/// The file needs a header row. Empty cells and "null" mean missing. The
-/// columns `diverged`, `LA` (learning accuracy) and `config_hash` (the
-/// configuration, resampled as a whole by the bootstrap) are used when
-/// present.
+/// Arguments of `dlm fit`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "The CSV file needs a header row. Empty cells and \"null\" mean missing. \
+The columns diverged, LA (learning accuracy) and config_hash (the configuration, whose runs \
+the bootstrap resamples together) are used when present. docs/fit.md explains the methods, \
+the exclusions and the verdict."
+)]
 pub struct FitArgs {
     /// CSV file with one run per row.
     #[arg(long)]
