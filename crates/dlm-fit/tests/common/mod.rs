@@ -6,7 +6,8 @@ use dlm_fit::FitPoint;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// A usable run with the given sigma and forgetting, in its own cluster.
+/// Builds a usable run with the given sigma and forgetting, in its own
+/// cluster.
 pub fn run(index: usize, sigma: f64, forgetting: f64) -> FitPoint {
     FitPoint {
         sigma: Some(sigma),
@@ -20,7 +21,7 @@ pub fn run(index: usize, sigma: f64, forgetting: f64) -> FitPoint {
     }
 }
 
-/// Runs exactly on F = f0 * exp(-sigma / sigma0) at the given sigmas.
+/// Builds runs exactly on F = f0 * exp(-sigma / sigma0) at the given sigmas.
 pub fn exact_runs(f0: f64, sigma0: f64, sigmas: &[f64]) -> Vec<FitPoint> {
     sigmas
         .iter()
@@ -29,7 +30,7 @@ pub fn exact_runs(f0: f64, sigma0: f64, sigmas: &[f64]) -> Vec<FitPoint> {
         .collect()
 }
 
-/// Random (x, y) points with x uniform on [0, 10) and y = slope x + noise,
+/// Draws random (x, y) points with x uniform on [0, 10) and y = slope x + noise,
 /// noise uniform on [-1, 1).
 pub fn random_cloud(count: usize, slope: f64, seed: u64) -> (Vec<f64>, Vec<f64>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -41,7 +42,7 @@ pub fn random_cloud(count: usize, slope: f64, seed: u64) -> (Vec<f64>, Vec<f64>)
     (xs, ys)
 }
 
-/// Runs whose ln F is the given y at sigma = x.
+/// Builds runs whose ln F is the given y at sigma = x.
 pub fn runs_from_xy(xs: &[f64], ys: &[f64]) -> Vec<FitPoint> {
     xs.iter()
         .zip(ys)

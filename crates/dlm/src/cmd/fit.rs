@@ -359,8 +359,8 @@ fn is_missing(value: &str) -> bool {
 
 fn parse_flag(value: &str) -> Option<bool> {
     match value.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" => Some(true),
-        "false" | "0" | "no" => Some(false),
+        "true" | "t" | "1" | "yes" => Some(true),
+        "false" | "f" | "0" | "no" => Some(false),
         _ => None,
     }
 }
