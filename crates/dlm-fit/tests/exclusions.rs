@@ -261,9 +261,12 @@ fn equal_sigma_rejected() {
     assert!(error.to_string().contains("sigma = 42"), "{error}");
 }
 
+/// Change applied to one run to make it invalid.
+type PointEdit = fn(&mut FitPoint);
+
 #[test]
 fn non_finite_values_rejected_with_row() {
-    let cases: [(&str, fn(&mut FitPoint)); 4] = [
+    let cases: [(&str, PointEdit); 4] = [
         ("sigma", |point| point.sigma = Some(f64::NAN)),
         ("forgetting", |point| point.forgetting = Some(f64::INFINITY)),
         ("learning_accuracy", |point| {
