@@ -24,6 +24,9 @@ enum Command {
 
     /// Fit the forgetting bound to runs in a CSV file.
     Fit(cmd::fit::FitArgs),
+
+    /// Simulate one run from a configuration file and print its summary.
+    Run(cmd::run::RunArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,5 +39,6 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Fit(args) => cmd::fit::run(&args),
+        Command::Run(args) => cmd::run::execute(args),
     }
 }

@@ -34,7 +34,7 @@ impl RunConfig {
             serde_path_to_error::deserialize(deserializer).map_err(|error| {
                 ConfigError::new(
                     error.path().to_string(),
-                    "(see reason)",
+                    "(as written)",
                     format!("{}; fix the JSON value", error.inner()),
                 )
             })?;
@@ -48,7 +48,7 @@ impl RunConfig {
         let deserializer = toml::Deserializer::parse(text).map_err(|error| {
             ConfigError::new(
                 "(file)",
-                "(see reason)",
+                "(as written)",
                 format!("not valid TOML: {}", error.message()),
             )
         })?;
@@ -56,7 +56,7 @@ impl RunConfig {
             serde_path_to_error::deserialize(deserializer).map_err(|error| {
                 ConfigError::new(
                     error.path().to_string(),
-                    "(see reason)",
+                    "(as written)",
                     format!("{}; fix the TOML value", error.inner().message()),
                 )
             })?;

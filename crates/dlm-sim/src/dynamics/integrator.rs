@@ -40,6 +40,18 @@ pub fn kinetic_temperature(integrator: Integrator, temperature: f64, gamma: f64,
     }
 }
 
+/// Heat flow into the bath of one layer, Qdot = gamma (|v|^2 - n T*), with
+/// T* the integrator's stationary kinetic temperature, so that it averages
+/// to zero in equilibrium up to O(dt^2).
+pub fn heat_flow(
+    gamma: f64,
+    velocity_norm_squared: f64,
+    count: usize,
+    kinetic_temperature: f64,
+) -> f64 {
+    gamma * (velocity_norm_squared - count as f64 * kinetic_temperature)
+}
+
 /// Advances one layer by one step. Returns false when a parameter or a
 /// velocity became non-finite.
 pub fn underdamped_step(

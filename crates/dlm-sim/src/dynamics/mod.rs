@@ -7,7 +7,9 @@ mod integrator;
 mod schedule;
 
 pub use coupling::coupling_value;
-pub use integrator::{LayerUpdate, kinetic_temperature, overdamped_step, underdamped_step};
+pub use integrator::{
+    LayerUpdate, heat_flow, kinetic_temperature, overdamped_step, underdamped_step,
+};
 pub use schedule::schedule_factor;
 
 /// Regulariser of the force direction's norm, d = u / (|u| + EPSILON).

@@ -21,7 +21,7 @@ use crate::measure::{continual, spectrum};
 use crate::net::{Layout, initialise};
 use crate::report::{OldTaskPoint, RunReport, Spectrum, Summary, finite_or_none};
 use crate::tasks::{self, Task};
-use minibatch::Minibatches;
+pub use minibatch::Minibatches;
 use recorder::Recorder;
 
 /// Streams of the run seed's generators.

@@ -8,8 +8,8 @@ use super::ewc::EwcState;
 use crate::config::{Direction, InactiveHeads, Method, RunConfig, Scenario, TaskKind};
 use crate::data::Dataset;
 use crate::dynamics::{
-    DIRECTION_EPSILON, LayerUpdate, coupling_value, kinetic_temperature, overdamped_step,
-    underdamped_step,
+    DIRECTION_EPSILON, LayerUpdate, coupling_value, heat_flow, kinetic_temperature,
+    overdamped_step, underdamped_step,
 };
 use crate::net::{
     Backprop, Forward, Layout, SoftmaxLoss, backpropagate, current_gradient, currents_and_activity,
@@ -316,7 +316,7 @@ impl<'a> Trainer<'a> {
             let kinetic_target =
                 kinetic_temperature(dynamics.integrator, temperature, gamma, dynamics.dt);
             sigma_heat +=
-                gamma * (moving_kinetic - moving_count as f64 * kinetic_target) / temperature;
+                heat_flow(gamma, moving_kinetic, moving_count, kinetic_target) / temperature;
             p_in += force_power + gamma * moving_count as f64 * temperature;
             p_out += gamma * moving_kinetic;
 

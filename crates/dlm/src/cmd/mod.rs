@@ -1,8 +1,9 @@
 //! Subcommands of `dlm`, one module each, plus the logging setup they share.
 
-use tracing_subscriber::EnvFilter;
-
 pub mod fit;
+pub mod run;
+
+use tracing_subscriber::EnvFilter;
 
 /// Installs a `tracing` subscriber that writes to stderr, filtered by
 /// `RUST_LOG` (default `info`), in JSON when `DLM_LOG_FORMAT=json`.
