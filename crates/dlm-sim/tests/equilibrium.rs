@@ -260,3 +260,36 @@ fn sigma_heat_positive_with_velocity_coupling() {
         );
     }
 }
+
+#[test]
+fn sgld_stationary_variance_matches_discrete_value() {
+    // theta' = (1 - eta k) theta + sqrt(2 eta T) xi has the stationary variance
+    // 2 eta T / (1 - (1 - eta k)^2) = 2 T / (k (2 - eta k)).
+    use dlm_sim::dynamics::overdamped_step;
+
+    let stiffness = 1.0;
+    let eta = 0.05;
+    let expected = 2.0 * TEMPERATURE / (stiffness * (2.0 - eta * stiffness));
+    let mut rng = ChaCha8Rng::seed_from_u64(71);
+    let mut theta = vec![0.0f32; PARTICLES];
+    let mut gradient = vec![0.0f32; PARTICLES];
+    let mut variance = BlockMeans::new();
+    for step in 0..BURN_IN + BLOCK * BLOCKS {
+        if step >= BURN_IN {
+            let second_moment: f64 = theta.iter().map(|x| (*x as f64).powi(2)).sum();
+            variance.add(second_moment / PARTICLES as f64);
+        }
+        for (slot, x) in gradient.iter_mut().zip(&theta) {
+            *slot = (stiffness as f32) * x;
+        }
+        assert!(overdamped_step(
+            &mut theta,
+            &gradient,
+            eta,
+            TEMPERATURE,
+            None,
+            &mut rng
+        ));
+    }
+    assert_within("sgld Var(theta)", variance.estimate(), expected);
+}

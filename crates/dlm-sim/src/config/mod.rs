@@ -470,7 +470,7 @@ pub struct DynamicsConfig {
     /// Base temperature T_l in loss units, scalar or one per weight layer; default 1e-5.
     pub temperature: PerLayer,
     /// Coupling strength alpha_l (force per unit current), scalar or one per
-    /// weight layer; default 0.1.
+    /// weight layer; default 0.01 (0.1 with linear velocity coupling runs away on digits).
     pub alpha: PerLayer,
     /// Temperature schedule; default constant.
     pub schedule: Schedule,
@@ -495,7 +495,7 @@ impl Default for DynamicsConfig {
             dt: 0.1,
             gamma: PerLayer::Scalar(1.0),
             temperature: PerLayer::Scalar(1e-5),
-            alpha: PerLayer::Scalar(0.1),
+            alpha: PerLayer::Scalar(0.01),
             schedule: Schedule::default(),
             coupling: Coupling::Linear,
             direction: Direction::Velocity,

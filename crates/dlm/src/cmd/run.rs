@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use clap::Args;
 use dlm_sim::{MODEL_VERSION, Progress, RunConfig, RunReport};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -32,8 +32,12 @@ pub struct RunArgs {
 
 /// Reads and validates a configuration file, choosing the format by extension.
 pub fn read_config(path: &Path) -> anyhow::Result<RunConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        anyhow!(
+            "cannot read the configuration file {}: {error}",
+            path.display()
+        )
+    })?;
     let extension = path
         .extension()
         .and_then(|extension| extension.to_str())
