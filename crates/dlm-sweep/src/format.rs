@@ -64,7 +64,7 @@ impl SpecFormat {
     pub fn decode(self, text: &str) -> Result<Value, SweepError> {
         let decoded = match self {
             Self::Toml => toml::from_str::<Value>(text).map_err(|error| error.to_string()),
-            Self::Yaml => serde_norway::from_str::<Value>(text).map_err(|error| error.to_string()),
+            Self::Yaml => serde_saphyr::from_str::<Value>(text).map_err(|error| error.to_string()),
             Self::Json => serde_json::from_str::<Value>(text).map_err(|error| error.to_string()),
         };
         decoded.map_err(|message| SweepError::Syntax {

@@ -487,6 +487,22 @@ fn syntax_errors_name_the_format() {
         ("name: [", SpecFormat::Yaml, "invalid YAML"),
         ("{\"name\": ", SpecFormat::Json, "invalid JSON"),
         ("[1, 2]", SpecFormat::Json, "expected a table"),
+        // YAML's non-finite floats never reach a configuration.
+        (
+            "name: x\ngrid:\n  dynamics.temperature: [.nan]",
+            SpecFormat::Yaml,
+            "non-finite float",
+        ),
+        (
+            "name: x\nname: y",
+            SpecFormat::Yaml,
+            "duplicate mapping key",
+        ),
+        (
+            "name = \"x\"\nname = \"y\"",
+            SpecFormat::Toml,
+            "duplicate key",
+        ),
     ];
 
     for (text, format, words) in cases {
@@ -502,4 +518,20 @@ fn small_base_is_valid() {
     let plan = plan_toml(&format!("name = \"base\"\n{SMALL_BASE}")).unwrap();
 
     assert_eq!(plan.run_count(), 1);
+}
+
+#[test]
+fn yaml_alias_expansion_is_bounded() {
+    // Nine levels of aliases, each repeating the one before nine times,
+    // expand to 9^9 (about 387 million) nodes; the reader stops first.
+    let mut text = String::from("name: laughs\nbase:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..9 {
+        let previous = format!("*a{}", level - 1);
+        let items = vec![previous.as_str(); 9].join(", ");
+        text.push_str(&format!("  a{level}: &a{level} [{items}]\n"));
+    }
+
+    let error = parse_sweep(&text, SpecFormat::Yaml).unwrap_err();
+
+    assert!(error.to_string().contains("invalid YAML"), "{error}");
 }

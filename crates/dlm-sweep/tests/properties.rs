@@ -213,3 +213,35 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn deeply_nested_documents_never_overflow() {
+    // Each parser limits its recursion; a document nested 100,000 deep must
+    // come back as an error, not overflow the stack.
+    let depth = 100_000;
+    let open = "[".repeat(depth);
+    let close = "]".repeat(depth);
+    let texts = [
+        (
+            format!("name = \"deep\"\nseeds = {open}{close}"),
+            SpecFormat::Toml,
+        ),
+        (
+            format!("name: deep\nseeds: {open}{close}"),
+            SpecFormat::Yaml,
+        ),
+        (
+            format!("{{\"name\": \"deep\", \"seeds\": {open}{close}}}"),
+            SpecFormat::Json,
+        ),
+    ];
+
+    for (text, format) in texts {
+        let outcome = parse_sweep(&text, format);
+
+        assert!(
+            outcome.is_err(),
+            "{format} nested {depth} deep was accepted"
+        );
+    }
+}
