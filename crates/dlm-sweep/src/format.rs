@@ -65,6 +65,8 @@ impl SpecFormat {
         let decoded = match self {
             Self::Toml => toml::from_str::<Value>(text).map_err(|error| error.to_string()),
             Self::Yaml => serde_saphyr::from_str::<Value>(text).map_err(|error| error.to_string()),
+            // NOTE: a repeated JSON key keeps its last value, unlike TOML
+            // and YAML, which reject it.
             Self::Json => serde_json::from_str::<Value>(text).map_err(|error| error.to_string()),
         };
         decoded.map_err(|message| SweepError::Syntax {

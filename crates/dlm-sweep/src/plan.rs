@@ -67,15 +67,7 @@ impl SweepSpec {
             baseline_run_count: 0,
         };
 
-        let mut run_count = 0u64;
-        let mut baseline_run_count = 0u64;
-        for run in plan.runs() {
-            let run = run?;
-            run_count += 1;
-            if run.role.is_baseline() {
-                baseline_run_count += 1;
-            }
-        }
+        let (run_count, baseline_run_count) = plan.runs().count_runs()?;
         if run_count > limits.max_runs {
             return Err(SweepError::TooManyRuns {
                 count: run_count as u128,

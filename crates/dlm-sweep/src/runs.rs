@@ -29,7 +29,7 @@ pub struct PlannedRun {
     /// Index of the point the run comes from, counted from 0 in expansion
     /// order; a baseline carries the index of the point it matches.
     pub point_index: u64,
-    /// Where the point comes from (grid, random sample or `include`).
+    /// Origin of the point: grid, random sample or `include` entry.
     pub origin: PointOrigin,
     /// The config values the point sets, by dotted path. A baseline keeps
     /// only those its own configuration still has.
@@ -67,6 +67,14 @@ struct PointRuns {
     seed_position: u64,
 }
 
+/// The next new run: which configuration of the current point (0 is the
+/// point itself, baselines follow), its seed and its run key.
+struct NewRun {
+    variant: usize,
+    seed: u64,
+    digest: [u8; 32],
+}
+
 /// Lazy iterator over the runs of a plan; see [`SweepPlan::runs`].
 #[derive(Debug)]
 pub struct PlannedRuns<'a> {
@@ -88,8 +96,33 @@ impl<'a> PlannedRuns<'a> {
         }
     }
 
-    /// Yields the next run of the current point not seen before, if any.
-    fn next_of_current(&mut self) -> Option<PlannedRun> {
+    /// Finds the next run not seen before, expanding points as needed.
+    fn advance(&mut self) -> Option<Result<NewRun, SweepError>> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            if let Some(run) = self.next_of_current() {
+                return Some(Ok(run));
+            }
+            if self.next_point >= self.plan.point_count {
+                return None;
+            }
+
+            let index = self.next_point;
+            self.next_point += 1;
+            match self.expand_point(index) {
+                Ok(point_runs) => self.current = Some(point_runs),
+                Err(error) => {
+                    self.failed = true;
+                    return Some(Err(error));
+                }
+            }
+        }
+    }
+
+    /// Finds the next run of the current point not seen before, if any.
+    fn next_of_current(&mut self) -> Option<NewRun> {
         let seeds = &self.plan.spec.seeds;
         let current = self.current.as_mut()?;
 
@@ -100,20 +133,13 @@ impl<'a> PlannedRuns<'a> {
                 current.seed_position += 1;
 
                 let digest = run_key_digest(&variant.hash, seed);
-                if !self.seen.insert(digest) {
-                    continue;
+                if self.seen.insert(digest) {
+                    return Some(NewRun {
+                        variant: current.variant,
+                        seed,
+                        digest,
+                    });
                 }
-                return Some(PlannedRun {
-                    config: variant.config.clone(),
-                    canonical_config: variant.canonical.clone(),
-                    config_hash: variant.hash.clone(),
-                    seed,
-                    run_key: hex::encode(digest),
-                    role: variant.role,
-                    point_index: current.point_index,
-                    origin: current.origin,
-                    overrides: variant.overrides.clone(),
-                });
             }
             current.variant += 1;
             current.seed_position = 0;
@@ -121,6 +147,21 @@ impl<'a> PlannedRuns<'a> {
 
         self.current = None;
         None
+    }
+
+    /// Counts the remaining runs and the baselines among them without
+    /// building them.
+    pub(crate) fn count_runs(mut self) -> Result<(u64, u64), SweepError> {
+        let mut runs = 0u64;
+        let mut baselines = 0u64;
+        while let Some(run) = self.advance() {
+            let run = run?;
+            runs += 1;
+            if run.variant > 0 {
+                baselines += 1;
+            }
+        }
+        Ok((runs, baselines))
     }
 
     /// Builds the configurations of the point at `index`.
@@ -177,27 +218,24 @@ impl Iterator for PlannedRuns<'_> {
     type Item = Result<PlannedRun, SweepError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        loop {
-            if let Some(run) = self.next_of_current() {
-                return Some(Ok(run));
-            }
-            if self.next_point >= self.plan.point_count {
-                return None;
-            }
+        let run = match self.advance()? {
+            Ok(run) => run,
+            Err(error) => return Some(Err(error)),
+        };
 
-            let index = self.next_point;
-            self.next_point += 1;
-            match self.expand_point(index) {
-                Ok(point_runs) => self.current = Some(point_runs),
-                Err(error) => {
-                    self.failed = true;
-                    return Some(Err(error));
-                }
-            }
-        }
+        let current = self.current.as_ref()?;
+        let variant = &current.variants[run.variant];
+        Some(Ok(PlannedRun {
+            config: variant.config.clone(),
+            canonical_config: variant.canonical.clone(),
+            config_hash: variant.hash.clone(),
+            seed: run.seed,
+            run_key: hex::encode(run.digest),
+            role: variant.role,
+            point_index: current.point_index,
+            origin: current.origin,
+            overrides: variant.overrides.clone(),
+        }))
     }
 }
 

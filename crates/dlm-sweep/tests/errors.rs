@@ -527,7 +527,7 @@ fn yaml_alias_expansion_is_bounded() {
     let mut text = String::from("name: laughs\nbase:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
     for level in 1..9 {
         let previous = format!("*a{}", level - 1);
-        let items = vec![previous.as_str(); 9].join(", ");
+        let items = [previous.as_str(); 9].join(", ");
         text.push_str(&format!("  a{level}: &a{level} [{items}]\n"));
     }
 
