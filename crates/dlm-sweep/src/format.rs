@@ -9,6 +9,7 @@ use std::str::FromStr;
 use serde_json::Value;
 
 use crate::error::SweepError;
+use crate::strict_json;
 
 /// The text format of a sweep file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,9 +66,7 @@ impl SpecFormat {
         let decoded = match self {
             Self::Toml => toml::from_str::<Value>(text).map_err(|error| error.to_string()),
             Self::Yaml => serde_saphyr::from_str::<Value>(text).map_err(|error| error.to_string()),
-            // NOTE: a repeated JSON key keeps its last value, unlike TOML
-            // and YAML, which reject it.
-            Self::Json => serde_json::from_str::<Value>(text).map_err(|error| error.to_string()),
+            Self::Json => strict_json::from_str(text).map_err(|error| error.to_string()),
         };
         decoded.map_err(|message| SweepError::Syntax {
             format: self,

@@ -34,6 +34,7 @@ mod role;
 mod run_key;
 mod runs;
 mod spec;
+mod strict_json;
 
 pub use error::SweepError;
 pub use flatten::flatten_config;

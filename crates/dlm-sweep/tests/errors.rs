@@ -503,6 +503,11 @@ fn syntax_errors_name_the_format() {
             SpecFormat::Toml,
             "duplicate key",
         ),
+        (
+            "{\"name\": \"x\", \"name\": \"y\"}",
+            SpecFormat::Json,
+            "duplicate key `name`",
+        ),
     ];
 
     for (text, format, words) in cases {
