@@ -19,7 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Print the engine's model version and the build's feature set.
+    /// Print the version of dlm and of the simulation model; results of
+    /// different model versions are never mixed in one cache.
     Version,
 
     /// Fit the forgetting bound to runs in a CSV file.
@@ -36,6 +37,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Version => {
             println!("dlm {}", env!("CARGO_PKG_VERSION"));
+            println!("model {}", dlm_sim::MODEL_VERSION);
             Ok(())
         }
         Command::Fit(args) => cmd::fit::run(&args),

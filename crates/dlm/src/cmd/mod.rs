@@ -3,14 +3,18 @@
 pub mod fit;
 pub mod run;
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// Installs a `tracing` subscriber that writes to stderr, filtered by
-/// `RUST_LOG` (default `info`), in JSON when `DLM_LOG_FORMAT=json`.
+/// `RUST_LOG` (default `info`), in JSON when `DLM_LOG_FORMAT=json`. Colours
+/// are used only when stderr is a terminal, so redirected logs stay plain.
 pub fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if std::env::var("DLM_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
