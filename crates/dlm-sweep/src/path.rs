@@ -152,6 +152,26 @@ pub(crate) fn set_path(
     Err(format!("`{path}` is an empty path"))
 }
 
+/// Looks up the value at a dotted path, where a segment may end in list
+/// indices (`model.hidden[1]`, the form serde error paths use).
+pub(crate) fn value_at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut node = value;
+    for segment in path.split('.') {
+        let (key, indices) = match segment.find('[') {
+            Some(position) => segment.split_at(position),
+            None => (segment, ""),
+        };
+        if !key.is_empty() {
+            node = node.as_object()?.get(key)?;
+        }
+        for index in indices.split('[').filter(|part| !part.is_empty()) {
+            let index: usize = index.strip_suffix(']')?.parse().ok()?;
+            node = node.as_array()?.get(index)?;
+        }
+    }
+    Some(node)
+}
+
 /// Merges `value` into `target`: tables key by key, recursively; any
 /// other value replaces the target.
 fn merge_value(target: &mut Value, value: Value) {
@@ -286,6 +306,21 @@ mod tests {
         let error = set_path(&mut config, "dynamics.gamma.first", json!(1)).unwrap_err();
 
         assert!(error.contains("`dynamics.gamma` is a number"), "{error}");
+    }
+
+    #[test]
+    fn value_at_follows_keys_and_indices() {
+        let config = json!({ "model": { "hidden": [16, 32] }, "grid": [[1, 2], [3]] });
+
+        assert_eq!(value_at(&config, "model.hidden[1]"), Some(&json!(32)));
+        assert_eq!(value_at(&config, "grid[0][1]"), Some(&json!(2)));
+        assert_eq!(
+            value_at(&config, "model"),
+            Some(&json!({ "hidden": [16, 32] }))
+        );
+        assert_eq!(value_at(&config, "model.hidden[2]"), None);
+        assert_eq!(value_at(&config, "model.width"), None);
+        assert_eq!(value_at(&config, "model.hidden[x]"), None);
     }
 
     #[test]

@@ -5,7 +5,8 @@ use dlm_sim::RunConfig;
 use serde_json::Value;
 
 use crate::error::SweepError;
-use crate::path::KnownPaths;
+use crate::error::show_value;
+use crate::path::{KnownPaths, value_at};
 use crate::points::PointCounts;
 use crate::runs::{PlannedRuns, deserialize_config};
 use crate::spec::SweepSpec;
@@ -83,14 +84,16 @@ impl SweepSpec {
     /// Checks that the base has the engine's shape and that every path in
     /// `grid`, `random.params` and `include` names a part of it.
     fn check_paths(&self) -> Result<(), SweepError> {
-        let base =
-            deserialize_config(Value::Object(self.base.clone())).map_err(|(field, reason)| {
-                SweepError::InvalidField {
-                    field: format!("base.{field}"),
-                    value: "(see reason)".to_owned(),
-                    reason,
-                }
-            })?;
+        let base_value = Value::Object(self.base.clone());
+        let base = deserialize_config(base_value.clone()).map_err(|(field, message)| {
+            let value =
+                value_at(&base_value, &field).map_or_else(|| "(missing)".to_owned(), show_value);
+            SweepError::InvalidField {
+                field: format!("base.{field}"),
+                value,
+                reason: message,
+            }
+        })?;
 
         let mut known = KnownPaths::default();
         known.add_config(&RunConfig::default().canonical_json());

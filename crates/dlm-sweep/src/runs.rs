@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::SweepError;
-use crate::path::set_path;
+use crate::path::{set_path, value_at};
 use crate::plan::SweepPlan;
 use crate::points::{Point, PointOrigin, point_at};
 use crate::role::RunRole;
@@ -41,8 +41,7 @@ pub struct PlannedRun {
 pub(crate) fn deserialize_config(value: Value) -> Result<RunConfig, (String, String)> {
     serde_path_to_error::deserialize::<_, RunConfig>(value).map_err(|error| {
         let path = error.path().to_string();
-        let message = format!("invalid {path}: {}", error.inner());
-        (path, message)
+        (path, error.inner().to_string())
     })
 }
 
@@ -256,7 +255,7 @@ fn build_config(base: &Map<String, Value>, point: &Point) -> Result<RunConfig, S
     }
 
     let config = deserialize_config(Value::Object(merged))
-        .map_err(|(field, reason)| invalid(&field, reason))?;
+        .map_err(|(field, message)| invalid(&field, format!("invalid {field}: {message}")))?;
     config
         .validate()
         .map_err(|error| invalid(&error.field, error.to_string()))?;
@@ -275,9 +274,4 @@ fn kept_overrides(
         .filter(|(path, _)| value_at(canonical, path) == value_at(baseline_canonical, path))
         .map(|(path, value)| (path.clone(), value.clone()))
         .collect()
-}
-
-fn value_at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.')
-        .try_fold(value, |node, segment| node.as_object()?.get(segment))
 }

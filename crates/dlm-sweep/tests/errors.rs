@@ -257,16 +257,46 @@ fn unknown_keys_are_named() {
 }
 
 #[test]
-fn unknown_base_key_is_named() {
-    let text = format!("{}\n[base.dynamics]\ntemprature = 0.1", sweep_toml(""));
+fn invalid_base_values_are_named() {
+    // (base section, field, value shown, words of the reason)
+    let cases = [
+        (
+            "[base.dynamics]\ntemprature = 0.1",
+            "base.dynamics.temprature",
+            "0.1",
+            "unknown field `temprature`",
+        ),
+        (
+            "[base.model]\nhidden = [16, \"wide\"]",
+            "base.model.hidden[1]",
+            "\"wide\"",
+            "invalid type: string",
+        ),
+        (
+            "[base.dynamics]\ncoupling = \"cubic\"",
+            "base.dynamics.coupling",
+            "\"cubic\"",
+            "unknown variant `cubic`",
+        ),
+    ];
 
-    let error = plan_toml(&text).unwrap_err();
+    for (base, expected_field, expected_value, words) in cases {
+        let text = format!("name = \"test\"\n{base}");
 
-    let SweepError::InvalidField { field, reason, .. } = &error else {
-        panic!("unexpected error: {error}");
-    };
-    assert_eq!(field, "base.dynamics.temprature");
-    assert!(reason.contains("unknown field `temprature`"), "{reason}");
+        let error = plan_toml(&text).unwrap_err();
+
+        let SweepError::InvalidField {
+            field,
+            value,
+            reason,
+        } = &error
+        else {
+            panic!("unexpected error for `{base}`: {error}");
+        };
+        assert_eq!(field, expected_field, "{error}");
+        assert_eq!(value, expected_value, "{error}");
+        assert!(reason.contains(words), "{error}");
+    }
 }
 
 #[test]
