@@ -38,3 +38,20 @@ fn example_tiny_sweep_plans() {
             .all(|run| run.config.dynamics.method == Method::Dlm)
     );
 }
+
+#[test]
+fn docs_example_sweep_plans() {
+    let docs = include_str!("../../../docs/sweeps.md");
+    let start = docs.find("```toml\n").expect("the docs show a TOML sweep") + "```toml\n".len();
+    let length = docs[start..].find("```").expect("the TOML block is closed");
+    let text = &docs[start..start + length];
+
+    let plan = parse_sweep(text, SpecFormat::Toml)
+        .unwrap()
+        .plan(&Limits::default())
+        .unwrap();
+
+    // 3 x 3 x 2 x 2 grid points x 4 samples + 1 include entry, 3 seeds.
+    assert_eq!(plan.point_count(), 145);
+    assert_eq!(plan.run_count() - plan.baseline_run_count(), 145 * 3);
+}
