@@ -1,0 +1,43 @@
+//! Errors of the store, each naming the value that caused it.
+
+/// Everything a store operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "unsupported database URL {url:?}: use postgres://USER@HOST:PORT/DATABASE or sqlite:PATH"
+    )]
+    UnsupportedUrl { url: String },
+
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+
+    #[error("sweep {0} not found")]
+    SweepNotFound(i64),
+
+    #[error("run {0} not found")]
+    RunNotFound(i64),
+
+    /// The lease was never granted, or it is no longer the run's current one
+    /// (expired and re-leased, released, or the run finished or was cancelled).
+    #[error(
+        "lease of run {run_id} at attempt {attempt} is not held by worker {worker_id:?}; lease the run again"
+    )]
+    StaleLease {
+        run_id: i64,
+        attempt: i32,
+        worker_id: String,
+    },
+
+    #[error("invalid result for run {run_id}: {reason}")]
+    InvalidResult { run_id: i64, reason: String },
+
+    #[error("invalid {field} {value:?}: {reason}")]
+    InvalidArgument {
+        field: &'static str,
+        value: String,
+        reason: String,
+    },
+}
