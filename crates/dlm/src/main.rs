@@ -4,6 +4,8 @@
 //! arguments; this file only parses the command line, sets up logging and
 //! dispatches.
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 mod cmd;
@@ -11,7 +13,7 @@ mod cmd;
 /// Simulate dissipative learning machines, sweep their parameters and fit
 /// the conjectured forgetting bound F <= F0 * exp(-sigma / sigma0).
 #[derive(Debug, Parser)]
-#[command(name = "dlm", version, about, long_about = None)]
+#[command(name = "dlm", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,11 +32,23 @@ enum Command {
     Run(cmd::run::RunArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs the command and prints a failure as one line: the error and its
+/// causes joined by colons, never a backtrace, whatever `RUST_BACKTRACE` says.
+fn main() -> ExitCode {
     let cli = Cli::parse();
     cmd::init_logging();
 
-    match cli.command {
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Version => {
             println!("dlm {}", env!("CARGO_PKG_VERSION"));
             println!("model {}", dlm_sim::MODEL_VERSION);
