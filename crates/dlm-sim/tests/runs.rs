@@ -88,7 +88,8 @@ fn absurd_temperature_diverges_without_panic() {
     assert_eq!(report.accuracy.len(), 1, "only the untrained row exists");
 
     let json = serde_json::to_string(&report).unwrap();
-    assert!(!json.contains("NaN") && !json.contains("inf"));
+    assert!(!json.contains("NaN"), "{json}");
+    assert!(!json.contains("inf"), "{json}");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::{ConfigError, MODEL_VERSION, RunConfig};
 
 impl RunConfig {
-    /// The configuration as JSON with defaults filled in and every object's
+    /// Returns the configuration as JSON with defaults filled in and every object's
     /// keys sorted, independent of serde_json's `preserve_order` feature.
     pub fn canonical_json(&self) -> Value {
         let value = serde_json::to_value(self).expect("a RunConfig always serialises to JSON");

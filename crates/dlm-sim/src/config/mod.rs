@@ -20,7 +20,7 @@ pub use per_layer::PerLayer;
 
 /// Version of the engine's numerics. It changes whenever any run's numbers
 /// can change, so stored results of an older version are never reused.
-pub const MODEL_VERSION: &str = "dlm-sim/1";
+pub const MODEL_VERSION: &str = "dlm-sim/2";
 
 /// One simulation: data, task sequence, network, dynamics, EWC and spectrum.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -171,7 +171,7 @@ impl ConfigError {
     }
 }
 
-/// Which data set the tasks draw from.
+/// Source of the examples the tasks draw from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DatasetKind {
@@ -185,7 +185,7 @@ pub enum DatasetKind {
     Teacher,
 }
 
-/// Where the examples come from and how they are split into train and test.
+/// Data source and its train/test split.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
@@ -235,8 +235,8 @@ impl Default for DataConfig {
 }
 
 impl DataConfig {
-    /// The divisor applied to raw features: the configured one or the data
-    /// set's default.
+    /// Returns the divisor applied to raw features: the configured one or
+    /// the data set's default.
     pub fn effective_input_scale(&self) -> f64 {
         if let Some(scale) = self.input_scale {
             return scale;
@@ -275,13 +275,13 @@ impl Default for TeacherConfig {
     }
 }
 
-/// How the data set is cut into a sequence of tasks.
+/// Kind of task sequence cut from the data set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     /// Disjoint groups of classes, `classes_per_task` each, in label order.
     Split,
-    /// All classes; task 1 sees raw inputs, task k > 1 a fixed permutation
+    /// All classes; task 1 uses the raw inputs, task k > 1 a fixed permutation
     /// of the input features.
     Permuted,
     /// All classes; task k relabels the inputs with its own teacher network.
@@ -508,13 +508,13 @@ impl Default for DynamicsConfig {
 }
 
 impl DynamicsConfig {
-    /// The `sgld` step size: the configured one or dt^2.
+    /// Returns the `sgld` step size: the configured one or dt^2.
     pub fn effective_sgld_eta(&self) -> f64 {
         self.sgld_eta.unwrap_or(self.dt * self.dt)
     }
 }
 
-/// Which diagonal Fisher information EWC and the Fisher traces use.
+/// Kind of diagonal Fisher information used by EWC and the Fisher traces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FisherKind {
@@ -573,7 +573,7 @@ impl Default for PsdConfig {
 }
 
 impl PsdConfig {
-    /// The fit band `(low, high)` in cycles per step with defaults filled in.
+    /// Returns the fit band `(low, high)` in cycles per step with defaults filled in.
     pub fn effective_band(&self) -> (f64, f64) {
         let low = self.band_low.unwrap_or(4.0 / self.nperseg as f64);
         let high = self.band_high.unwrap_or(0.25);

@@ -54,6 +54,9 @@ pub fn heat_flow(
 
 /// Advances one layer by one step. Returns false when a parameter or a
 /// velocity became non-finite.
+///
+/// Noise is drawn first, one normal per updated parameter in index order,
+/// so the arithmetic loop has no random-number calls and vectorises.
 pub fn underdamped_step(
     theta: &mut [f32],
     velocity: &mut [f32],
@@ -61,7 +64,6 @@ pub fn underdamped_step(
     update: &LayerUpdate,
     rng: &mut impl Rng,
 ) -> bool {
-    let dt = update.dt as f32;
     let (decay, noise_scale) = match update.integrator {
         Integrator::Euler => (
             1.0 - update.gamma * update.dt,
@@ -72,48 +74,124 @@ pub fn underdamped_step(
             (mu, (update.temperature * (1.0 - mu * mu)).sqrt())
         }
     };
-    let gamma = update.gamma as f32;
-    let mu = decay as f32;
+    let coefficients = Coefficients {
+        dt: update.dt as f32,
+        gamma: update.gamma as f32,
+        mu: decay as f32,
+        force: update.force_coefficient as f32,
+        integrator: update.integrator,
+    };
     let noise_scale = noise_scale as f32;
-    let force = update.force_coefficient as f32;
-    let has_force = force != 0.0;
-    let has_noise = noise_scale != 0.0;
 
+    if let Some(mask) = update.mask {
+        return masked_underdamped_step(
+            theta,
+            velocity,
+            gradient,
+            update,
+            mask,
+            &coefficients,
+            noise_scale,
+            rng,
+        );
+    }
+
+    // Without noise the buffer is zeros: adding +0.0 leaves every value as it is.
+    let noise = draw_noise(theta.len(), noise_scale, rng);
+    let direction = update.force_direction.unwrap_or(&[]);
+    let along_velocity = update.force_direction.is_none();
+    let mut finite = true;
+    let lanes = theta
+        .iter_mut()
+        .zip(velocity.iter_mut())
+        .zip(gradient)
+        .zip(&noise);
+    if along_velocity {
+        for (((position, v), g), xi) in lanes {
+            let next = coefficients.next_velocity(*v, *g, *v) + xi;
+            *v = next;
+            *position += coefficients.dt * next;
+            finite &= position.is_finite() & next.is_finite();
+        }
+    } else {
+        for ((((position, v), g), xi), d) in lanes.zip(direction) {
+            let next = coefficients.next_velocity(*v, *g, *d) + xi;
+            *v = next;
+            *position += coefficients.dt * next;
+            finite &= position.is_finite() & next.is_finite();
+        }
+    }
+    finite
+}
+
+/// Scalars of one underdamped step in the network's precision.
+struct Coefficients {
+    dt: f32,
+    gamma: f32,
+    mu: f32,
+    force: f32,
+    integrator: Integrator,
+}
+
+impl Coefficients {
+    /// The velocity after the step, before noise.
+    #[inline(always)]
+    fn next_velocity(&self, v: f32, gradient: f32, direction: f32) -> f32 {
+        let drive = -gradient + self.force * direction;
+        match self.integrator {
+            Integrator::Euler => v + self.dt * (drive - self.gamma * v),
+            Integrator::OuExact => self.mu * v + self.dt * drive,
+        }
+    }
+}
+
+/// `count` normals times `scale`; zeros, drawing nothing, when `scale` is 0.
+fn draw_noise(count: usize, scale: f32, rng: &mut impl Rng) -> Vec<f32> {
+    if scale == 0.0 {
+        return vec![0.0; count];
+    }
+    (0..count)
+        .map(|_| {
+            let xi: f32 = StandardNormal.sample(rng);
+            scale * xi
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn masked_underdamped_step(
+    theta: &mut [f32],
+    velocity: &mut [f32],
+    gradient: &[f32],
+    update: &LayerUpdate,
+    mask: &[bool],
+    coefficients: &Coefficients,
+    noise_scale: f32,
+    rng: &mut impl Rng,
+) -> bool {
     let mut finite = true;
     for index in 0..theta.len() {
-        if let Some(mask) = update.mask
-            && !mask[index]
-        {
+        if !mask[index] {
             continue;
         }
-
         let v = velocity[index];
-        let mut drive = -gradient[index];
-        if has_force {
-            let direction = match update.force_direction {
-                Some(direction) => direction[index],
-                None => v,
-            };
-            drive += force * direction;
-        }
-
-        let mut next = match update.integrator {
-            Integrator::Euler => v + dt * (drive - gamma * v),
-            Integrator::OuExact => mu * v + dt * drive,
+        let direction = match update.force_direction {
+            Some(direction) => direction[index],
+            None => v,
         };
-        if has_noise {
+        let mut next = coefficients.next_velocity(v, gradient[index], direction);
+        if noise_scale != 0.0 {
             let xi: f32 = StandardNormal.sample(rng);
             next += noise_scale * xi;
         }
-
         velocity[index] = next;
-        theta[index] += dt * next;
+        theta[index] += coefficients.dt * next;
         finite &= theta[index].is_finite() & next.is_finite();
     }
     finite
 }
 
-/// One SGLD step of one layer. Returns false when a parameter became non-finite.
+/// Advances one layer by one SGLD step. Returns false when a parameter became non-finite.
 pub fn overdamped_step(
     theta: &mut [f32],
     gradient: &[f32],

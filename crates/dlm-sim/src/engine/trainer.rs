@@ -286,7 +286,10 @@ impl<'a> Trainer<'a> {
                 mask.iter().filter(|flag| **flag).count()
             });
             let moving_kinetic = norm_squared(velocity, mask);
-            kinetic += norm_squared(velocity, None);
+            kinetic += match mask {
+                None => moving_kinetic,
+                Some(_) => norm_squared(velocity, None),
+            };
 
             let strength = self.layer_parameters.alpha[layer]
                 * coupling_value(dynamics.coupling, currents[layer]);
@@ -357,35 +360,41 @@ impl<'a> Trainer<'a> {
     }
 }
 
+/// Number of independent partial sums in the reductions below. A fixed
+/// lane count keeps the summation order, and so the bits, the same on every
+/// machine while letting the additions overlap.
+const LANES: usize = 8;
+
 /// Sum of squares in f64, over the masked entries only when a mask is given.
 pub fn norm_squared(values: &[f32], mask: Option<&[bool]>) -> f64 {
-    let mut total = 0.0f64;
+    dot(values, values, mask)
+}
+
+/// Dot product in f64 with `LANES` partial sums, over the masked entries only when a mask is given.
+fn dot(left: &[f32], right: &[f32], mask: Option<&[bool]>) -> f64 {
+    let mut lanes = [0.0f64; LANES];
     match mask {
         None => {
-            for value in values {
-                total += (*value as f64) * (*value as f64);
+            let left_chunks = left.chunks_exact(LANES);
+            let right_chunks = right.chunks_exact(LANES);
+            let left_rest = left_chunks.remainder();
+            let right_rest = right_chunks.remainder();
+            for (a, b) in left_chunks.zip(right_chunks) {
+                for lane in 0..LANES {
+                    lanes[lane] += (a[lane] as f64) * (b[lane] as f64);
+                }
+            }
+            for (lane, (a, b)) in left_rest.iter().zip(right_rest).enumerate() {
+                lanes[lane] += (*a as f64) * (*b as f64);
             }
         }
         Some(mask) => {
-            for (value, keep) in values.iter().zip(mask) {
+            for (index, ((a, b), keep)) in left.iter().zip(right).zip(mask).enumerate() {
                 if *keep {
-                    total += (*value as f64) * (*value as f64);
+                    lanes[index % LANES] += (*a as f64) * (*b as f64);
                 }
             }
         }
     }
-    total
-}
-
-fn dot(left: &[f32], right: &[f32], mask: Option<&[bool]>) -> f64 {
-    let mut total = 0.0f64;
-    for (index, (a, b)) in left.iter().zip(right).enumerate() {
-        if let Some(mask) = mask
-            && !mask[index]
-        {
-            continue;
-        }
-        total += (*a as f64) * (*b as f64);
-    }
-    total
+    lanes.iter().sum()
 }
