@@ -30,6 +30,13 @@ enum Command {
 
     /// Simulate one run from a configuration file and print its summary.
     Run(cmd::run::RunArgs),
+
+    /// Run a coordinator: the gRPC services for sweeps and workers over a
+    /// PostgreSQL or SQLite database.
+    Serve(cmd::serve::ServeArgs),
+
+    /// Lease runs from a coordinator and simulate them.
+    Worker(cmd::worker::WorkerArgs),
 }
 
 /// Runs the command and prints a failure as one line: the error and its
@@ -56,5 +63,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         }
         Command::Fit(args) => cmd::fit::run(&args),
         Command::Run(args) => cmd::run::execute(args),
+        Command::Serve(args) => cmd::serve::execute(args),
+        Command::Worker(args) => cmd::worker::execute(args),
     }
 }

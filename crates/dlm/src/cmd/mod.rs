@@ -2,6 +2,9 @@
 
 pub mod fit;
 pub mod run;
+pub mod serve;
+mod signals;
+pub mod worker;
 
 use std::io::IsTerminal;
 

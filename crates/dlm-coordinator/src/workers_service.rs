@@ -1,0 +1,162 @@
+//! The `Workers` gRPC service: leases, heartbeats, results and failures.
+
+use std::sync::Arc;
+
+use dlm_proto::v1 as proto;
+use dlm_proto::v1::workers_server::Workers;
+use dlm_store::{CompleteOutcome, FailOutcome, LeaseRequest, Store};
+use tonic::{Request, Response, Status};
+
+use crate::convert;
+use crate::{ApiError, CoordinatorConfig};
+
+/// Most runs one `Lease` call may claim.
+const MAX_LEASE_BATCH: u32 = 256;
+
+pub(crate) struct WorkersService {
+    pub(crate) store: Store,
+    pub(crate) config: Arc<CoordinatorConfig>,
+}
+
+#[tonic::async_trait]
+impl Workers for WorkersService {
+    async fn lease(
+        &self,
+        request: Request<proto::LeaseRequest>,
+    ) -> Result<Response<proto::LeaseResponse>, Status> {
+        let request = request.into_inner();
+        let worker_id = worker_id(&request.worker_id)?;
+        if request.model_version.is_empty() {
+            return Err(ApiError::InvalidArgument {
+                field: "model_version",
+                reason: "missing; send the worker engine's model version".to_string(),
+            }
+            .into());
+        }
+
+        let leases = self
+            .store
+            .lease(&LeaseRequest {
+                worker_id: worker_id.to_string(),
+                max_runs: request.max_runs.min(MAX_LEASE_BATCH),
+                model_version: request.model_version,
+                duration: self.config.lease_duration,
+            })
+            .await
+            .map_err(ApiError::from)?;
+        if !leases.is_empty() {
+            tracing::debug!(worker = worker_id, runs = leases.len(), "runs leased");
+        }
+
+        Ok(Response::new(proto::LeaseResponse {
+            runs: leases.into_iter().map(convert::leased_run).collect(),
+            lease_seconds: self.config.lease_duration.as_secs_f64(),
+        }))
+    }
+
+    async fn heartbeat(
+        &self,
+        request: Request<proto::HeartbeatRequest>,
+    ) -> Result<Response<proto::HeartbeatResponse>, Status> {
+        let request = request.into_inner();
+        let worker_id = worker_id(&request.worker_id)?;
+        let leases: Vec<_> = request.leases.iter().map(convert::lease_ref).collect();
+
+        let outcome = self
+            .store
+            .heartbeat(worker_id, &leases, self.config.lease_duration)
+            .await
+            .map_err(ApiError::from)?;
+        for lease in &outcome.abort {
+            tracing::info!(
+                worker = worker_id,
+                run = lease.run_id,
+                attempt = lease.attempt,
+                "lease no longer current; worker must abort the run"
+            );
+        }
+
+        Ok(Response::new(proto::HeartbeatResponse {
+            extended: outcome.extended.into_iter().map(convert::proto_lease_ref).collect(),
+            abort: outcome.abort.into_iter().map(convert::proto_lease_ref).collect(),
+        }))
+    }
+
+    async fn complete(
+        &self,
+        request: Request<proto::CompleteRequest>,
+    ) -> Result<Response<proto::CompleteResponse>, Status> {
+        let request = request.into_inner();
+        let worker_id = worker_id(&request.worker_id)?;
+        let lease = convert::lease_ref(&convert::required(request.lease, "lease")?);
+        let result = convert::run_result(convert::required(request.result, "result")?);
+
+        let outcome = self
+            .store
+            .complete(worker_id, lease, &result)
+            .await
+            .map_err(ApiError::from)?;
+        let stored = outcome == CompleteOutcome::Stored;
+        if !stored {
+            tracing::info!(
+                worker = worker_id,
+                run = lease.run_id,
+                attempt = lease.attempt,
+                "duplicate result counted and dropped"
+            );
+        }
+        Ok(Response::new(proto::CompleteResponse { stored }))
+    }
+
+    async fn fail(
+        &self,
+        request: Request<proto::FailRequest>,
+    ) -> Result<Response<proto::FailResponse>, Status> {
+        let request = request.into_inner();
+        let worker_id = worker_id(&request.worker_id)?;
+        let lease = convert::lease_ref(&convert::required(request.lease, "lease")?);
+
+        let outcome = self
+            .store
+            .fail(worker_id, lease, &request.error, self.config.max_attempts)
+            .await
+            .map_err(ApiError::from)?;
+        let run_failed = outcome == FailOutcome::Failed;
+        tracing::warn!(
+            worker = worker_id,
+            run = lease.run_id,
+            attempt = lease.attempt,
+            error = %request.error,
+            run_failed,
+            "worker reported a failed attempt"
+        );
+        Ok(Response::new(proto::FailResponse { run_failed }))
+    }
+
+    async fn release(
+        &self,
+        request: Request<proto::ReleaseRequest>,
+    ) -> Result<Response<proto::ReleaseResponse>, Status> {
+        let request = request.into_inner();
+        let worker_id = worker_id(&request.worker_id)?;
+        let leases: Vec<_> = request.leases.iter().map(convert::lease_ref).collect();
+
+        let released = self
+            .store
+            .release(worker_id, &leases)
+            .await
+            .map_err(ApiError::from)?;
+        tracing::info!(worker = worker_id, released, "worker released leases");
+        Ok(Response::new(proto::ReleaseResponse { released }))
+    }
+}
+
+fn worker_id(worker_id: &str) -> Result<&str, ApiError> {
+    if worker_id.trim().is_empty() {
+        return Err(ApiError::InvalidArgument {
+            field: "worker_id",
+            reason: "missing; send a non-empty id that names the worker in logs".to_string(),
+        });
+    }
+    Ok(worker_id)
+}
