@@ -10,6 +10,7 @@ use crate::point::FitPoint;
 use crate::report::{BootstrapSummary, FitReport, LeveragePoint, Verdict};
 use crate::solve::solve_line;
 use crate::spearman::spearman;
+use crate::warnings::{WarningInputs, fit_warnings};
 
 /// Minimum number of usable runs in a fit. Two runs define any line, so a
 /// third is the first that can test one.
@@ -117,6 +118,23 @@ fn fit_on_scale(
     );
 
     let k = -line.slope;
+    let verdict = Verdict::from_interval(k_ci);
+    let leverage = top_leverage(points, &prepared, options.leverage_top);
+    let sigmas: Vec<f64> = prepared
+        .source
+        .iter()
+        .map(|&index| points[index].sigma.unwrap_or_default())
+        .collect();
+    let warnings = fit_warnings(&WarningInputs {
+        verdict,
+        log_x,
+        leverage: &leverage,
+        spearman_rho: correlation.rho,
+        spearman_p: correlation.p_value,
+        sigmas: &sigmas,
+        clusters: prepared.clusters.len(),
+    });
+
     Ok(FitReport {
         method: options.method,
         x_scale: scale,
@@ -134,14 +152,15 @@ fn fit_on_scale(
         share_above: share_above(&prepared, line),
         spearman_rho: correlation.rho,
         spearman_p: correlation.p_value,
-        verdict: Verdict::from_interval(k_ci),
+        verdict,
+        warnings,
         bootstrap: BootstrapSummary {
             resamples: options.bootstrap,
             failed: bootstrap.failed,
             clusters: prepared.clusters.len(),
             seed: options.seed,
         },
-        leverage: top_leverage(points, &prepared, options.leverage_top),
+        leverage,
         log_scale: None,
         line,
         bootstrap_lines: bootstrap.lines,
@@ -188,7 +207,12 @@ fn top_leverage(points: &[FitPoint], prepared: &Prepared, count: usize) -> Vec<L
         .xs
         .iter()
         .enumerate()
-        .map(|(position, x)| (position, 1.0 / n + (x - x_mean).powi(2) / sxx))
+        // Rounding can push a hat value just past 1 (or, in principle, below
+        // 0), and it is a share of the fit, so it is clamped.
+        .map(|(position, x)| {
+            let leverage = 1.0 / n + (x - x_mean).powi(2) / sxx;
+            (position, leverage.clamp(0.0, 1.0))
+        })
         .collect();
     ranked.sort_by(|left, right| right.1.total_cmp(&left.1).then(left.0.cmp(&right.0)));
 

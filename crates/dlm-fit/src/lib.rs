@@ -28,6 +28,7 @@ mod quantile;
 mod report;
 mod solve;
 mod spearman;
+mod warnings;
 
 pub use baseline::{ArmSummary, BaselineRatio, baseline_ratio};
 pub use error::FitError;
@@ -39,3 +40,7 @@ pub use options::{FitOptions, Method, XScale};
 pub use plot::{PlotOptions, render_svg};
 pub use point::FitPoint;
 pub use report::{BootstrapSummary, FitReport, LeveragePoint, Verdict};
+pub use warnings::{
+    FitWarning, HIGH_LEVERAGE, MAX_LINEAR_DECADES, MIN_RELIABLE_CLUSTERS, SPEARMAN_ALPHA,
+    WarningKind,
+};

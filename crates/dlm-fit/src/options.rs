@@ -146,7 +146,8 @@ const MAX_RESAMPLES: usize = 1_000_000;
 
 impl FitOptions {
     pub(crate) fn validate(&self) -> Result<CheckedOptions, FitError> {
-        if !(self.q > 0.0 && self.q < 1.0) {
+        // Only the quantile method reads q, so an unused q is never an error.
+        if self.method == Method::Quantile && !(self.q > 0.0 && self.q < 1.0) {
             return Err(FitError::InvalidQuantile { q: self.q });
         }
 
@@ -167,12 +168,12 @@ impl FitOptions {
         }
 
         if let Some(threshold) = self.min_learning_accuracy
-            && !threshold.is_finite()
+            && !(0.0..=1.0).contains(&threshold)
         {
             return Err(FitError::InvalidOption {
                 field: "min_learning_accuracy",
                 value: threshold.to_string(),
-                reason: "the threshold must be a finite accuracy, for example 0.6",
+                reason: "learning accuracy is a fraction from 0 to 1, so use for example 0.6 rather than 60",
             });
         }
 

@@ -9,6 +9,7 @@
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::bootstrap::percentile_of_sorted;
 use crate::error::FitError;
@@ -58,6 +59,15 @@ const PALETTE: [RGBColor; 7] = [
 /// Number of x positions at which the bound and its band are evaluated.
 const CURVE_SAMPLES: usize = 200;
 
+/// Maximum number of labelled decades on the F axis (600 pixels high by
+/// default) and on a log sigma axis, where labels are wider.
+const MAX_F_TICKS: usize = 12;
+const MAX_SIGMA_TICKS: usize = 10;
+
+/// Height of the title line and of each warning line under it, in pixels.
+const TITLE_HEIGHT: u32 = 34;
+const WARNING_HEIGHT: u32 = 17;
+
 /// A run that can be placed on the chart.
 struct Mark {
     sigma: f64,
@@ -78,6 +88,13 @@ struct Scene {
     /// right to left; empty without bootstrap lines.
     band: Vec<(f64, f64)>,
     title: String,
+    /// Warnings of the fit, one line each under the title.
+    warnings: Vec<String>,
+    /// Labelled ticks of the F axis.
+    forgetting_ticks: Vec<f64>,
+    /// Labelled ticks of the sigma axis under the log scale; `None` lets
+    /// plotters choose ticks on a linear axis.
+    sigma_ticks: Option<Vec<f64>>,
     /// Legend name of the fitted line: a bound, or a trend for least squares.
     line_name: &'static str,
     x_label: &'static str,
@@ -98,10 +115,13 @@ pub fn render_svg(
     {
         let root = SVGBackend::with_string(&mut svg, (plot.width, plot.height)).into_drawing_area();
         let (low, high) = scene.sigma_range;
-        let outcome = if report.x_scale == XScale::Log {
-            draw_chart(&root, &scene, (low..high).log_scale())
-        } else {
-            draw_chart(&root, &scene, low..high)
+        let outcome = match &scene.sigma_ticks {
+            Some(ticks) => draw_chart(
+                &root,
+                &scene,
+                (low..high).log_scale().with_key_points(ticks.clone()),
+            ),
+            None => draw_chart(&root, &scene, low..high),
         };
         outcome.map_err(|error| FitError::Plot {
             reason: error.to_string(),
@@ -170,7 +190,9 @@ fn build_scene(
         .iter()
         .map(|&sigma| (sigma, report.line.value_at(to_x(sigma)).exp()))
         .collect();
-    let bound = visible_segments(&bound_values, forgetting_range);
+    let bound = visible_segments(&bound_values, forgetting_range, log_x);
+    let forgetting_ticks = log_ticks(forgetting_range, MAX_F_TICKS);
+    let sigma_ticks = log_x.then(|| log_ticks(sigma_range, MAX_SIGMA_TICKS));
     let band = band_polygon(&sigma_grid, report, forgetting_range, to_x);
 
     let title = plot.title.clone().unwrap_or_else(|| default_title(report));
@@ -183,6 +205,13 @@ fn build_scene(
         bound,
         band,
         title,
+        warnings: report
+            .warnings
+            .iter()
+            .map(|warning| format!("warning: {}", warning.message))
+            .collect(),
+        forgetting_ticks,
+        sigma_ticks,
         line_name: if report.method == Method::Ols {
             "least-squares trend"
         } else {
@@ -252,12 +281,63 @@ fn grid(range: (f64, f64), log_axis: bool) -> Vec<f64> {
         .collect()
 }
 
-/// Splits a curve into the runs of consecutive samples inside the F range.
-fn visible_segments(curve: &[(f64, f64)], range: (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+/// Ticks of a log axis over `range`: every power of ten inside it, or every
+/// `step`-th one when more than `max_ticks` would crowd the axis. An axis
+/// that spans less than two decades gets ticks at 1, 2 and 5 times each
+/// power of ten instead (every integer multiple when that still gives fewer
+/// than two), so it always carries at least two labels.
+pub(crate) fn log_ticks(range: (f64, f64), max_ticks: usize) -> Vec<f64> {
+    let (low, high) = range;
+    let first = low.log10().ceil() as i32;
+    let last = high.log10().floor() as i32;
+    let decades = (last - first + 1).max(0) as usize;
+
+    if high.log10() - low.log10() >= 2.0 {
+        let step = decades.div_ceil(max_ticks.max(1)).max(1);
+        return (first..=last)
+            .step_by(step)
+            .map(|exponent| 10f64.powi(exponent))
+            .collect();
+    }
+
+    let inside = |mantissas: &[f64]| -> Vec<f64> {
+        let mut ticks = Vec::new();
+        for exponent in (first - 1)..=(last + 1) {
+            for mantissa in mantissas {
+                let tick = mantissa * 10f64.powi(exponent);
+                if tick >= low && tick <= high {
+                    ticks.push(tick);
+                }
+            }
+        }
+        ticks
+    };
+    let coarse = inside(&[1.0, 2.0, 5.0]);
+    if coarse.len() >= 2 {
+        return coarse;
+    }
+    inside(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+}
+
+/// Splits a curve into the parts inside the F range. Where the curve
+/// crosses the range's edge between two samples, the part ends at the
+/// crossing, found by interpolating ln F, which is linear in the fit's x
+/// between the samples. The bound therefore reaches the frame exactly
+/// where the clamped band does.
+fn visible_segments(curve: &[(f64, f64)], range: (f64, f64), log_x: bool) -> Vec<Vec<(f64, f64)>> {
+    let inside = |forgetting: f64| forgetting >= range.0 && forgetting <= range.1;
     let mut segments: Vec<Vec<(f64, f64)>> = Vec::new();
     let mut current = Vec::new();
-    for &(sigma, forgetting) in curve {
-        if forgetting >= range.0 && forgetting <= range.1 {
+
+    for (index, &(sigma, forgetting)) in curve.iter().enumerate() {
+        let previous = index.checked_sub(1).map(|before| curve[before]);
+        if let Some(before) = previous
+            && inside(forgetting) != inside(before.1)
+        {
+            current.push(edge_crossing(before, (sigma, forgetting), range, log_x));
+        }
+
+        if inside(forgetting) {
             current.push((sigma, forgetting));
         } else if !current.is_empty() {
             segments.push(std::mem::take(&mut current));
@@ -267,6 +347,25 @@ fn visible_segments(curve: &[(f64, f64)], range: (f64, f64)) -> Vec<Vec<(f64, f6
         segments.push(current);
     }
     segments
+}
+
+/// Point where the curve between samples `from` and `to` (one inside the
+/// F range, one outside) meets the range's edge.
+fn edge_crossing(from: (f64, f64), to: (f64, f64), range: (f64, f64), log_x: bool) -> (f64, f64) {
+    let outside = if to.1 < range.0 || to.1 > range.1 {
+        to.1
+    } else {
+        from.1
+    };
+    let edge = if outside > range.1 { range.1 } else { range.0 };
+
+    let share = (edge.ln() - from.1.ln()) / (to.1.ln() - from.1.ln());
+    let sigma = if log_x {
+        10f64.powf(from.0.log10() + share * (to.0.log10() - from.0.log10()))
+    } else {
+        from.0 + share * (to.0 - from.0)
+    };
+    (sigma, edge)
 }
 
 /// Pointwise 2.5 % and 97.5 % percentiles of the bootstrap bounds, clamped
@@ -310,16 +409,25 @@ where
     X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     root.fill(&WHITE)?;
+    let header_height = TITLE_HEIGHT + WARNING_HEIGHT * scene.warnings.len() as u32;
+    let (header, body) = root.split_vertically(header_height);
+    draw_header(&header, scene)?;
+
     let (f_low, f_high) = scene.forgetting_range;
-    let mut chart = ChartBuilder::on(root)
-        .caption(&scene.title, ("sans-serif", 20))
+    let y_spec = (f_low..f_high)
+        .log_scale()
+        .with_key_points(scene.forgetting_ticks.clone());
+    let mut chart = ChartBuilder::on(&body)
         .margin(12)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d(x_spec, (f_low..f_high).log_scale())?;
+        .build_cartesian_2d(x_spec, y_spec)?;
 
+    // Only the labelled ticks get grid lines: a dense minor grid shows
+    // through the band like hatching.
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
         .x_desc(scene.x_label)
         .y_desc("forgetting F (log scale)")
         .x_label_formatter(&|value| format_tick(*value))
@@ -390,6 +498,34 @@ where
     Ok(())
 }
 
+/// Draws the title and, in red under it, one line per warning of the fit.
+fn draw_header(
+    header: &DrawingArea<SVGBackend<'_>, Shift>,
+    scene: &Scene,
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    let (width, _) = header.dim_in_pixel();
+    let centre = width as i32 / 2;
+    let title_style = ("sans-serif", 20)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    header.draw(&Text::new(scene.title.as_str(), (centre, 8), title_style))?;
+
+    let warning_style = ("sans-serif", 13)
+        .into_font()
+        .color(&RGBColor(170, 30, 30))
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    for (index, warning) in scene.warnings.iter().enumerate() {
+        let top = (TITLE_HEIGHT + WARNING_HEIGHT * index as u32) as i32;
+        header.draw(&Text::new(
+            warning.as_str(),
+            (centre, top),
+            warning_style.clone(),
+        ))?;
+    }
+    Ok(())
+}
+
 /// Formats an axis tick: plain decimals between 0.01 and 10,000, two
 /// significant digits in scientific notation outside.
 fn format_tick(value: f64) -> String {
@@ -410,4 +546,57 @@ fn format_with_digits(value: f64, decimals: usize) -> String {
             .to_string();
     }
     format!("{value:.decimals$e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_cases() {
+        // (axis range, expected ticks)
+        let cases: [((f64, f64), Vec<f64>); 3] = [
+            ((0.011, 0.36), vec![0.02, 0.05, 0.1, 0.2]),
+            ((0.0009, 0.5), vec![0.001, 0.01, 0.1]),
+            ((0.031, 0.049), vec![0.04]),
+        ];
+        for (range, expected) in cases {
+            let ticks = log_ticks(range, MAX_F_TICKS);
+            assert_eq!(ticks.len(), expected.len(), "{range:?}: {ticks:?}");
+            for (tick, want) in ticks.iter().zip(&expected) {
+                assert!((tick / want - 1.0).abs() < 1e-12, "{range:?}: {ticks:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn log_ticks_thin_many_decades() {
+        let ticks = log_ticks((1.0, 1.0e30), MAX_SIGMA_TICKS);
+
+        assert!(ticks.len() <= MAX_SIGMA_TICKS, "{ticks:?}");
+        assert_eq!(ticks[0], 1.0);
+        assert!(ticks.len() >= 8, "{ticks:?}");
+    }
+
+    #[test]
+    fn bound_segments_end_on_frame() {
+        // ln F = ln 1 - sigma / 10 on sigma in [0, 100], range F in [0.01, 0.5].
+        let curve: Vec<(f64, f64)> = (0..=100)
+            .map(|step| {
+                let sigma = step as f64;
+                (sigma, (-sigma / 10.0).exp())
+            })
+            .collect();
+        let range = (0.01, 0.5);
+
+        let segments = visible_segments(&curve, range, false);
+
+        assert_eq!(segments.len(), 1);
+        let first = segments[0].first().unwrap();
+        let last = segments[0].last().unwrap();
+        assert_eq!(first.1, 0.5);
+        assert!((first.0 - 10.0 * 2f64.ln()).abs() < 1e-9, "{first:?}");
+        assert_eq!(last.1, 0.01);
+        assert!((last.0 - 10.0 * 100f64.ln()).abs() < 1e-9, "{last:?}");
+    }
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::exclusion::ExclusionCounts;
 use crate::line::Line;
 use crate::options::{Method, XScale};
+use crate::warnings::FitWarning;
 
 /// Plain-language reading of the decay rate's bootstrap interval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -62,7 +63,8 @@ pub struct LeveragePoint {
     pub sigma: f64,
     pub forgetting: f64,
     /// Hat value `1/n + (x - mean x)^2 / sum (x - mean x)^2` in fit
-    /// coordinates; near 1, one run alone sets the slope.
+    /// coordinates, clamped to [0, 1] because it is a share; near 1, one
+    /// run alone sets the slope.
     pub leverage: f64,
 }
 
@@ -114,6 +116,9 @@ pub struct FitReport {
     pub spearman_rho: Option<f64>,
     pub spearman_p: Option<f64>,
     pub verdict: Verdict,
+    /// Checks that qualify the verdict, such as one run carrying the slope
+    /// or no rank trend behind a supported verdict; empty when none apply.
+    pub warnings: Vec<FitWarning>,
     pub bootstrap: BootstrapSummary,
     /// Runs with the largest leverage, highest first.
     pub leverage: Vec<LeveragePoint>,

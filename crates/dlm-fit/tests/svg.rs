@@ -87,3 +87,23 @@ fn svg_has_one_circle_per_run() {
         );
     }
 }
+
+#[test]
+fn svg_shows_fit_warnings() {
+    let mut points: Vec<FitPoint> = (0..12)
+        .map(|index| common::run(index, 1.0 + index as f64, 0.1 + 0.01 * (index % 5) as f64))
+        .collect();
+    points.push(common::run(12, 5.5e30, 0.02));
+    let report = fit(&points, &FitOptions::default()).unwrap();
+
+    let svg = render_svg(&points, &report, &PlotOptions::default()).unwrap();
+
+    assert!(!report.warnings.is_empty());
+    for warning in &report.warnings {
+        assert!(
+            svg.contains(&warning.message),
+            "missing {:?}",
+            warning.message
+        );
+    }
+}

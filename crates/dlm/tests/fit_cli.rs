@@ -256,3 +256,119 @@ fn fit_invalid_input_fails_clearly() {
         assert!(!stderr.contains("panicked"), "{arguments:?}: {stderr}");
     }
 }
+
+#[test]
+fn fit_line_numbers_for_crlf_and_lf() {
+    let directory = tempfile::tempdir().unwrap();
+    for (name, end) in [("lf.csv", "\n"), ("crlf.csv", "\r\n")] {
+        let text = ["sigma,F,diverged", "1,0.1,false", "2,0.2,maybe", ""].join(end);
+        let input = write_csv(directory.path(), name, &text);
+
+        let output = run_dlm(&["fit", "--input", &input]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+
+        assert!(
+            stderr.contains("line 3: invalid diverged value \"maybe\""),
+            "{name}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn fit_ids_name_data_lines() {
+    let directory = tempfile::tempdir().unwrap();
+    for (name, end) in [("lf.csv", "\n"), ("crlf.csv", "\r\n")] {
+        let text = ["sigma,F", "1e6,0.1", "1,0.3", "2,0.2", "3,0.25", ""].join(end);
+        let input = write_csv(directory.path(), name, &text);
+
+        let output = run_dlm(&["fit", "--input", &input, "--json", "--bootstrap", "0"]);
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+
+        assert_eq!(report["leverage"][0]["id"], "line 2", "{name}");
+    }
+}
+
+#[test]
+fn fit_warnings_in_json_and_text() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut text = String::from("sigma,F\n");
+    for row in 0..12 {
+        text.push_str(&format!("{},{}\n", 1 + row, 0.1 + 0.01 * (row % 5) as f64));
+    }
+    text.push_str("5.5e30,0.02\n");
+    let input = write_csv(directory.path(), "runaway.csv", &text);
+
+    let json = run_dlm(&["fit", "--input", &input, "--json", "--bootstrap", "100"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let human = run_dlm(&["fit", "--input", &input, "--bootstrap", "100"]);
+    let stdout = String::from_utf8_lossy(&human.stdout);
+
+    let kinds: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|warning| warning["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"high_leverage"), "{kinds:?}");
+    assert!(
+        stdout.contains("warning: the fit rests on run line 14 (leverage 1.00)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn fit_log_scale_names_sigma0_unit() {
+    let (_directory, input) = sweep_input();
+
+    let output = run_dlm(&[
+        "fit",
+        "--input",
+        &input,
+        "--x-scale",
+        "log",
+        "--bootstrap",
+        "0",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("decades of sigma"), "{stdout}");
+}
+
+#[test]
+fn fit_options_validated_by_use() {
+    let (_directory, input) = sweep_input();
+    let directory = tempfile::tempdir().unwrap();
+    let empty = write_csv(directory.path(), "empty.csv", "");
+
+    let unused_q = run_dlm(&[
+        "fit", "--input", &input, "--method", "envelope", "--q", "1.5",
+    ]);
+    let percent = run_dlm(&["fit", "--input", &input, "--min-la", "80"]);
+    let empty_file = run_dlm(&["fit", "--input", &empty]);
+    let percent_error = String::from_utf8_lossy(&percent.stderr);
+    let empty_error = String::from_utf8_lossy(&empty_file.stderr);
+
+    assert!(
+        unused_q.status.success(),
+        "{}",
+        String::from_utf8_lossy(&unused_q.stderr)
+    );
+    assert!(!percent.status.success());
+    assert!(
+        percent_error.contains("invalid --min-la 80: learning accuracy is a fraction from 0 to 1"),
+        "{percent_error}"
+    );
+    assert!(!empty_file.status.success());
+    assert!(empty_error.contains("the file is empty"), "{empty_error}");
+}
+
+#[test]
+fn fit_help_names_values() {
+    let output = run_dlm(&["fit", "--help"]);
+    let help = String::from_utf8_lossy(&output.stdout);
+
+    assert!(help.contains("--input <FILE>"), "{help}");
+    assert!(help.contains("--plot <PATH>"), "{help}");
+    assert!(help.contains("--min-la <FRACTION>"), "{help}");
+}

@@ -3,7 +3,6 @@
 //! elsewhere.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -47,7 +46,7 @@ the exclusions and the verdict."
 )]
 pub struct FitArgs {
     /// CSV file with one run per row.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     input: PathBuf,
 
     /// Column containing the entropy production sigma.
@@ -84,8 +83,9 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
 
-    /// Exclude runs whose learning accuracy (column LA) is below this value.
-    #[arg(long)]
+    /// Exclude runs whose learning accuracy (column LA, a fraction from 0
+    /// to 1) is below this fraction, for example 0.6.
+    #[arg(long, value_name = "FRACTION")]
     min_la: Option<f64>,
 
     /// Number of permutations behind Spearman's p-value (0 disables it).
@@ -98,7 +98,7 @@ pub struct FitArgs {
     color_by: Option<String>,
 
     /// Write an SVG plot of the fit to this file.
-    #[arg(long)]
+    #[arg(long, value_name = "PATH")]
     plot: Option<PathBuf>,
 
     /// Print one JSON object instead of the table.
@@ -108,6 +108,7 @@ pub struct FitArgs {
 
 /// Runs `dlm fit`.
 pub fn run(args: &FitArgs) -> Result<()> {
+    check_flags(args)?;
     let table = read_runs(&args.input, args)
         .with_context(|| format!("failed to read runs from {}", args.input.display()))?;
     let options = FitOptions {
@@ -155,6 +156,20 @@ pub fn run(args: &FitArgs) -> Result<()> {
         human_output(&report, groups.as_deref(), args)
     };
     write_stdout(&output)
+}
+
+/// Checks the flags whose library names differ from the flag names, so
+/// that the error names the flag the user typed.
+fn check_flags(args: &FitArgs) -> Result<()> {
+    if let Some(threshold) = args.min_la
+        && !(0.0..=1.0).contains(&threshold)
+    {
+        bail!(
+            "invalid --min-la {threshold}: learning accuracy is a fraction from 0 to 1, \
+             so use for example 0.6 rather than 60"
+        );
+    }
+    Ok(())
 }
 
 /// Report as JSON, with the group fits beside the pooled keys when grouped.
@@ -231,12 +246,15 @@ struct Columns {
 }
 
 fn read_runs(path: &Path, args: &FitArgs) -> Result<RunTable> {
-    let file = File::open(path).context("failed to open the file")?;
-    let mut reader = csv::Reader::from_reader(file);
+    let bytes = std::fs::read(path).context("failed to open the file")?;
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
     let headers = reader
         .headers()
         .context("failed to read the header row")?
         .clone();
+    if headers.is_empty() {
+        bail!("the file is empty; it needs a header row such as \"sigma,F\" and one row per run");
+    }
     let positions: HashMap<&str, usize> = headers
         .iter()
         .enumerate()
@@ -288,13 +306,33 @@ fn read_runs(path: &Path, args: &FitArgs) -> Result<RunTable> {
     let mut points = Vec::new();
     for record in reader.records() {
         let record = record.context("failed to read a row")?;
-        let line = record.position().map_or(0, |position| position.line());
+        let line = record
+            .position()
+            .map_or(0, |position| start_line(&bytes, position.byte()));
         points.push(parse_run(&record, &columns, &headers, line)?);
     }
     Ok(RunTable {
         points,
         color_column,
     })
+}
+
+/// Returns the 1-based line on which the record at byte `offset` starts.
+///
+/// The csv crate's own line count (csv 1.4) is one too low after a CRLF
+/// line end: it ends the record at the `\r` and counts the `\n` only while
+/// reading the next record, after that record's position was taken. The
+/// offset can therefore point at line-end bytes that belong to the previous
+/// line; they are skipped before the line ends up to the record are counted.
+fn start_line(bytes: &[u8], offset: u64) -> u64 {
+    let mut start = usize::try_from(offset)
+        .unwrap_or(bytes.len())
+        .min(bytes.len());
+    while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+        start += 1;
+    }
+    let line_ends = bytes[..start].iter().filter(|&&byte| byte == b'\n').count();
+    line_ends as u64 + 1
 }
 
 fn parse_run(
@@ -418,11 +456,12 @@ fn describe_report(report: &FitReport, sigma_name: &str, forgetting_name: &str) 
             format_interval(report.k_ci)
         ),
         format!(
-            "{:<22}{:>14}",
+            "{:<22}{:>14}{}",
             "sigma0 = 1/k",
             report
                 .sigma0
-                .map_or("none (k <= 0)".to_string(), format_number)
+                .map_or("none (k <= 0)".to_string(), format_number),
+            sigma0_unit(report, sigma_name)
         ),
     ];
     if let Some(exponent) = report.power_law_exponent {
@@ -467,7 +506,19 @@ fn describe_report(report: &FitReport, sigma_name: &str, forgetting_name: &str) 
 
     lines.push(String::new());
     lines.push(format!("verdict: {}", report.verdict.explanation()));
+    for warning in &report.warnings {
+        lines.push(format!("  warning: {}", warning.message));
+    }
     lines.join("\n") + "\n"
+}
+
+/// Unit of sigma0 after its value: under the log scale x is log10 sigma,
+/// so sigma0 counts decades of sigma.
+fn sigma0_unit(report: &FitReport, sigma_name: &str) -> String {
+    match (report.x_scale, report.sigma0) {
+        (XScale::Log, Some(_)) => format!("   decades of {sigma_name}"),
+        _ => String::new(),
+    }
 }
 
 fn describe_groups(groups: &[GroupFit], column: &str) -> String {
