@@ -254,7 +254,8 @@ fn baselines_replace_only_the_dynamics() {
     assert_eq!(sgd.dynamics.dt, 0.2);
     assert_eq!(sgd.dynamics.gamma, config.dynamics.gamma);
     assert_eq!(sgd.dynamics.weight_decay, 1e-4);
-    assert!(sgd.dynamics.temperature.is_zero() && sgd.dynamics.alpha.is_zero());
+    assert!(sgd.dynamics.temperature.is_zero());
+    assert!(sgd.dynamics.alpha.is_zero());
     assert_eq!(
         (&sgd.data, &sgd.tasks, &sgd.model, &sgd.ewc),
         (&config.data, &config.tasks, &config.model, &config.ewc)

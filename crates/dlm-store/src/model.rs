@@ -178,7 +178,7 @@ pub struct LeaseRef {
     pub attempt: i32,
 }
 
-/// The answer to a heartbeat.
+/// Response to a heartbeat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HeartbeatOutcome {
     /// Leases that were current and got a new deadline.

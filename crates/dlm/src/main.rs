@@ -40,7 +40,7 @@ enum Command {
 }
 
 /// Runs the command and prints a failure as one line: the error and its
-/// causes joined by colons, never a backtrace, whatever `RUST_BACKTRACE` says.
+/// causes joined by colons, never a backtrace, even when `RUST_BACKTRACE` is set.
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cmd::init_logging();

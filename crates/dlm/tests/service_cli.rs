@@ -136,7 +136,7 @@ async fn two_workers_finish_tiny_sweep() {
         assert_eq!(run.attempt, 1, "run {} leased once", run.id);
     }
 
-    // The same sweep again is answered from the stored results.
+    // The same sweep again is served from the stored results.
     let again = submit_tiny_sweep(&url).await;
     assert_eq!(again.reused_count, 10);
     drop(processes);
