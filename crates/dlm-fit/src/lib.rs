@@ -14,6 +14,7 @@
 
 mod baseline;
 mod bootstrap;
+mod columns;
 mod envelope;
 mod error;
 mod exclusion;
@@ -31,6 +32,10 @@ mod spearman;
 mod warnings;
 
 pub use baseline::{ArmSummary, BaselineRatio, baseline_ratio};
+pub use columns::{
+    CLUSTER_COLUMN, CellError, DEFAULT_LABEL_COLUMNS, DIVERGED_COLUMN, FitColumns, ID_COLUMNS,
+    LEARNING_ACCURACY_COLUMN, default_label_column, fit_point_from_cells,
+};
 pub use error::FitError;
 pub use exclusion::ExclusionCounts;
 pub use fit::{MIN_BOOTSTRAP_CLUSTERS, MIN_POINTS, fit};

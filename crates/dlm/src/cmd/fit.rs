@@ -9,18 +9,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use dlm_fit::{
-    FitOptions, FitPoint, FitReport, GroupFit, Method, PlotOptions, XScale, fit, fit_groups,
-    render_svg,
+    FitColumns, FitOptions, FitPoint, FitReport, GroupFit, LEARNING_ACCURACY_COLUMN, Method,
+    PlotOptions, XScale, default_label_column, fit, fit_groups, fit_point_from_cells, render_svg,
 };
 use serde::Serialize;
-
-/// Columns that name the coupling form in exported sweeps, tried in order
-/// when `--color-by` is not given.
-const DEFAULT_COLOR_COLUMNS: [&str; 2] = ["coupling", "dynamics.coupling"];
-
-/// Columns that carry a run id, tried in order; the line number is used
-/// when none is present.
-const ID_COLUMNS: [&str; 2] = ["run_id", "id"];
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum MethodArg {
@@ -233,18 +225,6 @@ struct RunTable {
     color_column: Option<String>,
 }
 
-/// Positions of the columns the fit reads.
-struct Columns {
-    sigma: usize,
-    forgetting: usize,
-    diverged: Option<usize>,
-    learning_accuracy: Option<usize>,
-    cluster: Option<usize>,
-    group: Option<usize>,
-    label: Option<usize>,
-    id: Option<usize>,
-}
-
 fn read_runs(path: &Path, args: &FitArgs) -> Result<RunTable> {
     let bytes = std::fs::read(path).context("failed to open the file")?;
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
@@ -261,55 +241,51 @@ fn read_runs(path: &Path, args: &FitArgs) -> Result<RunTable> {
         .map(|(index, name)| (name, index))
         .collect();
 
-    let required = |name: &str, option: &str| -> Result<usize> {
-        positions.get(name).copied().with_context(|| {
-            format!(
-                "column {name:?} not found; the header has {:?}; name the column with {option}",
-                headers.iter().collect::<Vec<_>>()
-            )
-        })
+    let require = |name: &str, option: &str| -> Result<()> {
+        if positions.contains_key(name) {
+            return Ok(());
+        }
+        bail!(
+            "column {name:?} not found; the header has {:?}; name the column with {option}",
+            headers.iter().collect::<Vec<_>>()
+        )
     };
 
     let color_column = match &args.color_by {
         Some(name) => {
-            required(name, "--color-by")?;
+            require(name, "--color-by")?;
             Some(name.clone())
         }
-        None => DEFAULT_COLOR_COLUMNS
-            .iter()
-            .find(|name| positions.contains_key(**name))
-            .map(|name| name.to_string()),
+        None => default_label_column(|name| positions.contains_key(name)).map(str::to_string),
     };
-
-    let columns = Columns {
-        sigma: required(&args.sigma_column, "--sigma-column")?,
-        forgetting: required(&args.forgetting_column, "--forgetting-column")?,
-        diverged: positions.get("diverged").copied(),
-        learning_accuracy: positions.get("LA").copied(),
-        cluster: positions.get("config_hash").copied(),
-        group: match &args.group_by {
-            Some(name) => Some(required(name, "--group-by")?),
-            None => None,
-        },
-        label: color_column
-            .as_deref()
-            .and_then(|name| positions.get(name).copied()),
-        id: ID_COLUMNS
-            .iter()
-            .find_map(|name| positions.get(*name).copied()),
-    };
-
-    if args.min_la.is_some() && columns.learning_accuracy.is_none() {
-        bail!("--min-la needs a learning-accuracy column named \"LA\", and the file has none");
+    require(&args.sigma_column, "--sigma-column")?;
+    require(&args.forgetting_column, "--forgetting-column")?;
+    if let Some(name) = &args.group_by {
+        require(name, "--group-by")?;
+    }
+    if args.min_la.is_some() && !positions.contains_key(LEARNING_ACCURACY_COLUMN) {
+        bail!(
+            "--min-la needs a learning-accuracy column named {LEARNING_ACCURACY_COLUMN:?}, \
+             and the file has none"
+        );
     }
 
+    let columns = FitColumns {
+        sigma: args.sigma_column.clone(),
+        forgetting: args.forgetting_column.clone(),
+        group: args.group_by.clone(),
+        label: color_column.clone(),
+    };
     let mut points = Vec::new();
     for record in reader.records() {
         let record = record.context("failed to read a row")?;
         let line = record
             .position()
             .map_or(0, |position| start_line(&bytes, position.byte()));
-        points.push(parse_run(&record, &columns, &headers, line)?);
+        let cell = |name: &str| positions.get(name).and_then(|&index| record.get(index));
+        let point = fit_point_from_cells(cell, &columns, &format!("line {line}"))
+            .with_context(|| format!("line {line}"))?;
+        points.push(point);
     }
     Ok(RunTable {
         points,
@@ -333,74 +309,6 @@ fn start_line(bytes: &[u8], offset: u64) -> u64 {
     }
     let line_ends = bytes[..start].iter().filter(|&&byte| byte == b'\n').count();
     line_ends as u64 + 1
-}
-
-fn parse_run(
-    record: &csv::StringRecord,
-    columns: &Columns,
-    headers: &csv::StringRecord,
-    line: u64,
-) -> Result<FitPoint> {
-    let text = |column: usize| {
-        record
-            .get(column)
-            .map(str::trim)
-            .filter(|value| !is_missing(value))
-    };
-    let number = |column: usize| -> Result<Option<f64>> {
-        let Some(value) = text(column) else {
-            return Ok(None);
-        };
-        let parsed = value.parse::<f64>().with_context(|| {
-            format!(
-                "line {line}: invalid number {value:?} in column {:?}; use a decimal number, or an empty cell or null for a missing value",
-                &headers[column]
-            )
-        })?;
-        Ok(Some(parsed))
-    };
-
-    let diverged = match columns.diverged.and_then(text) {
-        None => false,
-        Some(value) => parse_flag(value).with_context(|| {
-            format!("line {line}: invalid diverged value {value:?}; use true, false, 1 or 0")
-        })?,
-    };
-
-    let id = match columns.id.and_then(text) {
-        Some(value) => value.to_string(),
-        None => format!("line {line}"),
-    };
-
-    Ok(FitPoint {
-        sigma: number(columns.sigma)?,
-        forgetting: number(columns.forgetting)?,
-        diverged,
-        learning_accuracy: match columns.learning_accuracy {
-            Some(column) => number(column)?,
-            None => None,
-        },
-        // Without a configuration column every run is its own cluster.
-        cluster: match columns.cluster.and_then(text) {
-            Some(value) => value.to_string(),
-            None => format!("line {line}"),
-        },
-        group: columns.group.and_then(text).map(str::to_string),
-        label: columns.label.and_then(text).map(str::to_string),
-        id,
-    })
-}
-
-fn is_missing(value: &str) -> bool {
-    value.is_empty() || value.eq_ignore_ascii_case("null")
-}
-
-fn parse_flag(value: &str) -> Option<bool> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" | "t" | "1" | "yes" => Some(true),
-        "false" | "f" | "0" | "no" => Some(false),
-        _ => None,
-    }
 }
 
 /// Formats an optional interval as "[low, high]" or "none".
