@@ -13,6 +13,7 @@
 mod connect;
 mod dialect;
 mod error;
+mod export;
 mod model;
 mod queue;
 mod results;
@@ -22,6 +23,7 @@ pub mod testing;
 
 pub use connect::{ConnectOptions, Store};
 pub use error::StoreError;
+pub use export::ExportRow;
 pub use model::{
     CompleteOutcome, FailOutcome, HeartbeatOutcome, Lease, LeaseRef, LeaseRequest, NewRun,
     NewSweep, ReapOutcome, RunCounts, RunRecord, RunResult, RunState, StoredResult, SubmitOutcome,

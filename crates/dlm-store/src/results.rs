@@ -83,11 +83,7 @@ struct RunRow {
 
 impl RunRow {
     fn into_record(self) -> Result<RunRecord, StoreError> {
-        let Some(state) = RunState::parse(&self.state) else {
-            return Err(StoreError::Database(sqlx::Error::Decode(
-                format!("run {} has unknown state {:?}", self.id, self.state).into(),
-            )));
-        };
+        let state = state_from_db(self.id, &self.state)?;
         Ok(RunRecord {
             id: self.id,
             run_key: self.run_key,
@@ -106,6 +102,16 @@ impl RunRow {
             finished_at: self.finished_at,
         })
     }
+}
+
+/// Parses a run's `state` column, which the schema restricts to the known
+/// states.
+pub(crate) fn state_from_db(run_id: i64, text: &str) -> Result<RunState, StoreError> {
+    RunState::parse(text).ok_or_else(|| {
+        StoreError::Database(sqlx::Error::Decode(
+            format!("run {run_id} has unknown state {text:?}").into(),
+        ))
+    })
 }
 
 #[derive(FromRow)]

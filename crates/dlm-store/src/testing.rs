@@ -113,6 +113,39 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Defines two tests per listed function, `postgres::NAME` and
+/// `sqlite::NAME`, which call `async fn NAME(store: &Store)` in the calling
+/// module on a fresh, migrated database of that backend. The calling crate
+/// needs Tokio with its `macros` and `rt-multi-thread` features.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let database = $crate::testing::TestDatabase::postgres().await;
+                    let store = database.store().await;
+                    super::$name(&store).await;
+                    store.close().await;
+                }
+            )*
+        }
+
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let database = $crate::testing::TestDatabase::sqlite();
+                    let store = database.store().await;
+                    super::$name(&store).await;
+                    store.close().await;
+                }
+            )*
+        }
+    };
+}
+
 /// Returns `url` with its database name (the path after the host) replaced.
 fn replace_database_name(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {

@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use dlm_store::testing::TestDatabase;
 use dlm_store::{
     CompleteOutcome, FailOutcome, Lease, LeaseRef, LeaseRequest, NewRun, NewSweep, RunResult,
     RunState, Store, StoreError, SweepState,
@@ -468,35 +467,129 @@ async fn status_reports_rate_and_eta(store: &Store) {
     ));
 }
 
-macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let database = dlm_store::testing::TestDatabase::postgres().await;
-                    let store = database.store().await;
-                    super::$name(&store).await;
-                    store.close().await;
-                }
-            )*
+async fn export_pages_cover_the_sweep(store: &Store) {
+    let first = submit(store, "first", 0..5).await;
+    let second = submit(store, "second", 3..8).await;
+    let leases = store
+        .lease(&lease_request("w", 3, LONG_LEASE))
+        .await
+        .unwrap();
+    assert_eq!(leases.len(), 3, "runs 0, 1 and 2");
+    for lease in &leases {
+        // The seed of run i is i, so each result names its run.
+        let mut result = result_with_loss(lease.seed as f64 + 0.5);
+        if lease.seed == 1 {
+            result.diverged = true;
+            result.diverged_step = Some(42);
         }
+        store
+            .complete("w", lease.reference(), &result)
+            .await
+            .unwrap();
+    }
 
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let database = super::TestDatabase::sqlite();
-                    let store = database.store().await;
-                    super::$name(&store).await;
-                    store.close().await;
-                }
-            )*
-        }
-    };
+    let mut rows = Vec::new();
+    let mut after = None;
+    let mut page_sizes = Vec::new();
+    loop {
+        let page = store.export_page(first, after, 2).await.unwrap();
+        page_sizes.push(page.len());
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = Some(last.run_id);
+        rows.extend(page);
+    }
+    assert_eq!(page_sizes, vec![2, 2, 1, 0]);
+    let ids: Vec<i64> = rows.iter().map(|row| row.run_id).collect();
+    assert_eq!(ids, store.sweep_run_ids(first).await.unwrap());
+
+    for (index, row) in rows.iter().enumerate() {
+        let expected = new_run(index as u64);
+        assert_eq!(row.run_key, expected.run_key);
+        assert_eq!(row.config_hash, expected.config_hash);
+        assert_eq!(row.seed, expected.seed);
+        assert_eq!(row.role, "dlm");
+        assert_eq!(row.point_index, expected.point_index);
+        assert_eq!(row.canonical_config, expected.canonical_config);
+        assert_eq!(row.overrides, expected.overrides_json);
+    }
+
+    let done = &rows[0];
+    assert_eq!(done.state, RunState::Done);
+    assert_eq!(done.diverged, Some(false));
+    assert_eq!(done.diverged_step, None);
+    assert_eq!(done.duration_seconds, Some(0.25));
+    let expected_metrics = vec![
+        ("final_loss".to_string(), Some(0.5)),
+        ("sigma_flux".to_string(), None),
+    ];
+    assert_eq!(done.metrics, expected_metrics);
+    assert_eq!(done.metric("final_loss"), Some(0.5));
+    assert_eq!(done.metric("sigma_flux"), None);
+    assert_eq!(
+        rows[2].metric("final_loss"),
+        Some(2.5),
+        "metrics stay with their run"
+    );
+
+    let diverged = &rows[1];
+    assert_eq!(diverged.diverged, Some(true));
+    assert_eq!(diverged.diverged_step, Some(42));
+
+    let queued = &rows[4];
+    assert_eq!(queued.state, RunState::Queued);
+    assert_eq!(queued.diverged, None);
+    assert_eq!(queued.duration_seconds, None);
+    assert!(queued.metrics.is_empty());
+
+    let second_rows = store.export_page(second, None, 100).await.unwrap();
+    let second_keys: Vec<&str> = second_rows.iter().map(|row| row.run_key.as_str()).collect();
+    assert_eq!(
+        second_keys,
+        [
+            "key-000003",
+            "key-000004",
+            "key-000005",
+            "key-000006",
+            "key-000007"
+        ]
+    );
+    assert_eq!(
+        second_rows[0].metrics,
+        Vec::new(),
+        "run 3 has no result yet"
+    );
 }
 
-backend_tests!(
+async fn export_of_nothing_is_empty(store: &Store) {
+    let sweep_id = submit(store, "one", 0..3).await;
+    assert!(
+        store
+            .export_page(sweep_id, None, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .export_page(sweep_id + 1, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let all = store.export_page(sweep_id, None, 10).await.unwrap();
+    let last = all.last().unwrap().run_id;
+    assert!(
+        store
+            .export_page(sweep_id, Some(last), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+dlm_store::backend_tests!(
     submit_reports_counts,
     dropped_writer_stores_nothing,
     seeds_keep_all_64_bits,
@@ -512,4 +605,6 @@ backend_tests!(
     diverged_run_is_done,
     cancel_spares_runs_other_sweeps_need,
     status_reports_rate_and_eta,
+    export_pages_cover_the_sweep,
+    export_of_nothing_is_empty,
 );
