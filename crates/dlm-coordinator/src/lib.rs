@@ -10,6 +10,7 @@ mod auth;
 mod config;
 mod convert;
 mod error;
+pub mod export;
 pub mod reaper;
 mod server;
 mod submit;
