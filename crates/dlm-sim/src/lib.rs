@@ -20,6 +20,7 @@ pub mod error;
 pub mod measure;
 pub mod net;
 pub mod report;
+mod stop;
 pub mod tasks;
 
 pub use config::{
@@ -30,6 +31,7 @@ pub use config::{
 };
 pub use error::SimError;
 pub use report::{OldTaskPoint, RunReport, Series, Spectrum, Summary};
+pub use stop::{RunOutcome, StopSignal};
 
 /// Receives progress of a run. Called at most every few dozen steps, never
 /// once per step, and once more when the run ends.
@@ -48,7 +50,24 @@ pub fn simulate(
     seed: u64,
     progress: &mut dyn Progress,
 ) -> Result<RunReport, SimError> {
-    engine::run(config, seed, progress)
+    match engine::run(config, seed, progress, &StopSignal::new())? {
+        RunOutcome::Finished(report) => Ok(report),
+        // The signal is created here and shared with no one, so it is never set.
+        RunOutcome::Stopped { .. } => unreachable!("a run stopped without a stop request"),
+    }
+}
+
+/// Runs one simulation of `config` with `seed` like [`simulate`], but ends it
+/// early with [`RunOutcome::Stopped`] once `stop` is set. The engine checks
+/// the signal every few training steps and before each task's evaluation,
+/// so a stopped run returns within a few steps.
+pub fn simulate_with_stop(
+    config: &RunConfig,
+    seed: u64,
+    progress: &mut dyn Progress,
+    stop: &StopSignal,
+) -> Result<RunOutcome, SimError> {
+    engine::run(config, seed, progress, stop)
 }
 
 /// Runs many simulations on a pool of `threads` worker threads (0 means

@@ -12,7 +12,7 @@ pub use trainer::{LayerParameters, StepOutcome, StepRecord, Trainer, norm_square
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::Progress;
+use crate::{Progress, RunOutcome, StopSignal};
 use crate::config::RunConfig;
 use crate::data::{self, Dataset};
 use crate::dynamics::schedule_factor;
@@ -31,6 +31,11 @@ pub const NOISE_STREAM: u64 = 3;
 
 /// Progress is reported every this many steps.
 const PROGRESS_EVERY: u64 = 64;
+
+/// The stop signal is read every this many steps. It divides
+/// `PROGRESS_EVERY`, so a stop requested from a progress callback takes
+/// effect at the next step.
+const STOP_CHECK_EVERY: u64 = 16;
 
 /// Test examples per forward pass during evaluation.
 const EVAL_CHUNK: usize = 512;
@@ -62,11 +67,13 @@ fn accuracy_row(layout: &Layout, params: &[Vec<f32>], data: &Dataset, tasks: &[T
         .collect()
 }
 
+/// Runs one simulation until it ends, diverges or `stop` is set.
 pub fn run(
     config: &RunConfig,
     seed: u64,
     progress: &mut dyn Progress,
-) -> Result<RunReport, SimError> {
+    stop: &StopSignal,
+) -> Result<RunOutcome, SimError> {
     config.validate()?;
     let data = data::load(&config.data)?;
     let tasks = tasks::build(config, &data)?;
@@ -92,6 +99,7 @@ pub fn run(
 
     let mut accuracy = vec![accuracy_row(&layout, &trainer.params, &data.test, &tasks)];
     let mut run_step = 0u64;
+    let stopped = |steps: u64| RunOutcome::Stopped { steps, total_steps };
 
     for (task_index, task) in tasks.iter().enumerate() {
         let steps = steps_per_task[task_index];
@@ -99,6 +107,9 @@ pub fn run(
         batches.begin_task(task.train.len());
 
         for task_step in 0..steps {
+            if run_step % STOP_CHECK_EVERY == 0 && stop.is_stopped() {
+                return Ok(stopped(run_step));
+            }
             if task_index > 0 && task_step > 0 && task_step % config.tasks.eval_every == 0 {
                 let earlier = &tasks[..task_index];
                 recorder.series.old_task_accuracy.push(OldTaskPoint {
@@ -114,12 +125,12 @@ pub fn run(
                 StepOutcome::Completed(record) => recorder.add(run_step, task_index, record),
                 StepOutcome::Diverged => {
                     progress.on_steps(run_step + 1, total_steps);
-                    return Ok(diverged_report(
+                    return Ok(RunOutcome::Finished(diverged_report(
                         total_steps,
                         run_step + 1,
                         accuracy,
                         recorder,
-                    ));
+                    )));
                 }
             }
 
@@ -129,6 +140,11 @@ pub fn run(
             }
         }
 
+        // Evaluating and computing the Fisher information take as long as
+        // many steps, so a stop requested during the last steps ends here.
+        if stop.is_stopped() {
+            return Ok(stopped(run_step));
+        }
         recorder.end_task();
         accuracy.push(accuracy_row(&layout, &trainer.params, &data.test, &tasks));
         let task_fisher = diagonal_fisher(
@@ -147,13 +163,13 @@ pub fn run(
     }
     progress.on_steps(run_step, total_steps);
 
-    Ok(finished_report(
+    Ok(RunOutcome::Finished(finished_report(
         config,
         total_steps,
         &steps_per_task,
         accuracy,
         recorder,
-    ))
+    )))
 }
 
 fn diverged_report(
