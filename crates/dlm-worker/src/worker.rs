@@ -4,18 +4,24 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dlm_proto::v1 as proto;
+use dlm_sim::StopSignal;
 use tokio::sync::{mpsc, oneshot};
 use tonic::{Code, Status};
 use tracing::Instrument;
 
 use crate::backoff::Backoff;
 use crate::client::{self, Client};
-use crate::execute::execute;
+use crate::execute::{Execution, execute};
+
+/// After the drain releases the leases it still holds, how long it waits for
+/// their simulations to return. The engine checks its stop signal every few
+/// steps, so they normally return at once.
+const STOPPED_RUN_WAIT: Duration = Duration::from_secs(10);
 
 /// Settings of a worker: its coordinator, identity and capacity.
 #[derive(Debug, Clone)]
@@ -60,9 +66,9 @@ pub enum WorkerError {
 
 /// A running simulation, known by its lease.
 struct HeldRun {
-    /// Set when a heartbeat returns the lease as lost, so the result is
-    /// dropped instead of reported.
-    aborted: Arc<AtomicBool>,
+    /// Set when a heartbeat returns the lease to abort or the drain releases
+    /// it: the simulation stops within a few steps and nothing is reported.
+    stop: StopSignal,
 }
 
 type LeaseKey = (i64, i32);
@@ -219,12 +225,12 @@ fn start_run(
     run: proto::LeasedRun,
 ) {
     let key = (run.run_id, run.attempt);
-    let aborted = Arc::new(AtomicBool::new(false));
+    let stop = StopSignal::new();
     shared
         .held
         .lock()
         .expect("held-run map poisoned")
-        .insert(key, HeldRun { aborted: aborted.clone() });
+        .insert(key, HeldRun { stop: stop.clone() });
 
     let span = tracing::info_span!(
         "run",
@@ -235,9 +241,10 @@ fn start_run(
     );
     let (outcome_sender, outcome_receiver) = oneshot::channel();
     let simulation_span = span.clone();
+    let simulation_stop = stop.clone();
     pool.spawn(move || {
         let _entered = simulation_span.enter();
-        let _ = outcome_sender.send(execute(&run.config_json, run.seed));
+        let _ = outcome_sender.send(execute(&run.config_json, run.seed, &simulation_stop));
     });
 
     let shared = shared.clone();
@@ -247,7 +254,7 @@ fn start_run(
             // The sender is dropped without a value only if the pool is
             // gone, which happens after the worker stopped.
             if let Ok(outcome) = outcome_receiver.await {
-                report(&shared, key, &aborted, outcome).await;
+                report(&shared, key, &stop, outcome).await;
             }
             shared.held.lock().expect("held-run map poisoned").remove(&key);
             let _ = slot_sender.send(());
@@ -257,24 +264,29 @@ fn start_run(
 }
 
 /// Reports a finished run, retrying while the coordinator is away. Gives up
-/// when the lease was aborted or the coordinator rejects the report.
+/// when the lease was aborted or released, or the coordinator rejects the
+/// report. A stopped simulation has nothing to report.
 async fn report(
     shared: &Shared,
     (run_id, attempt): LeaseKey,
-    aborted: &AtomicBool,
-    outcome: Result<proto::RunResult, String>,
+    stop: &StopSignal,
+    outcome: Execution,
 ) {
+    if let Execution::Stopped { steps, total_steps } = outcome {
+        tracing::info!(steps, total_steps, "run stopped early; nothing reported");
+        return;
+    }
     let lease = Some(proto::LeaseRef { run_id, attempt });
     let mut backoff = Backoff::new(Duration::from_millis(200), shared.max_backoff);
 
     loop {
-        if aborted.load(Ordering::Relaxed) {
-            tracing::info!("run aborted by the coordinator; result dropped");
+        if stop.is_stopped() {
+            tracing::info!("run aborted or released; result dropped");
             return;
         }
 
         let sent: Result<(), Status> = match &outcome {
-            Ok(result) => shared
+            Execution::Finished(result) => shared
                 .client
                 .clone()
                 .complete(proto::CompleteRequest {
@@ -287,7 +299,7 @@ async fn report(
                     let stored = response.into_inner().stored;
                     tracing::info!(stored, diverged = result.diverged, "run completed");
                 }),
-            Err(error) => shared
+            Execution::Failed(error) => shared
                 .client
                 .clone()
                 .fail(proto::FailRequest {
@@ -300,6 +312,7 @@ async fn report(
                     let run_failed = response.into_inner().run_failed;
                     tracing::warn!(error = %error, run_failed, "run attempt failed");
                 }),
+            Execution::Stopped { .. } => return,
         };
 
         let status = match sent {
@@ -350,15 +363,20 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
         let held = shared.held.lock().expect("held-run map poisoned");
         for lease in response.abort {
             if let Some(run) = held.get(&(lease.run_id, lease.attempt)) {
-                run.aborted.store(true, Ordering::Relaxed);
-                tracing::info!(run = lease.run_id, attempt = lease.attempt, "lease lost; aborting run");
+                run.stop.stop();
+                tracing::info!(
+                    run = lease.run_id,
+                    attempt = lease.attempt,
+                    "lease aborted by the coordinator; stopping the run"
+                );
             }
         }
     }
 }
 
-/// Waits up to the drain timeout for running simulations, then releases the
-/// leases still held so other workers can take the runs at once.
+/// Waits up to the drain timeout for running simulations, then stops the
+/// rest, releases their leases so other workers can take the runs at once,
+/// and waits briefly for the stopped simulations to return.
 async fn drain(
     options: &WorkerOptions,
     shared: &Shared,
@@ -382,7 +400,7 @@ async fn drain(
     let leases = {
         let held = shared.held.lock().expect("held-run map poisoned");
         for run in held.values() {
-            run.aborted.store(true, Ordering::Relaxed);
+            run.stop.stop();
         }
         held.keys()
             .map(|&(run_id, attempt)| proto::LeaseRef { run_id, attempt })
@@ -404,6 +422,20 @@ async fn drain(
             error = %status.message(),
             "releasing leases failed; they return to the queue when they expire"
         ),
+    }
+
+    let stopped_deadline = tokio::time::Instant::now() + STOPPED_RUN_WAIT;
+    while shared.held_count() > 0 {
+        tokio::select! {
+            _ = tokio::time::sleep_until(stopped_deadline) => {
+                tracing::warn!(
+                    running = shared.held_count(),
+                    "stopped simulations did not return in time; leaving them"
+                );
+                return;
+            }
+            _ = slot_receiver.recv() => {}
+        }
     }
 }
 
