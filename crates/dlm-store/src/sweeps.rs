@@ -1,5 +1,7 @@
 //! Storing sweeps with their runs, reporting their progress, cancelling them.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, FromRow, Postgres, QueryBuilder, Sqlite, Transaction};
 
@@ -90,11 +92,7 @@ impl Store {
     /// Returns one sweep's state and progress.
     pub async fn sweep_status(&self, sweep_id: i64) -> Result<SweepStatus, StoreError> {
         with_backend!(self, |pool, dialect| {
-            let sweep_sql = format!(
-                "SELECT id, name, run_count, reused_count, created_at, cancelled_at, {now} AS db_now \
-                 FROM sweeps WHERE id = $1",
-                now = dialect.now()
-            );
+            let sweep_sql = format!("{} WHERE id = $1", sweep_select(dialect));
             let sweep: Option<SweepRow> = sqlx::query_as(AssertSqlSafe(sweep_sql))
                 .bind(sweep_id)
                 .fetch_optional(pool)
@@ -103,28 +101,55 @@ impl Store {
                 return Err(StoreError::SweepNotFound(sweep_id));
             };
 
-            let counts: CountsRow = sqlx::query_as(AssertSqlSafe(counts_sql(dialect)))
+            let counts_sql = format!(
+                "{} WHERE sweep_runs.sweep_id = $1 GROUP BY sweep_runs.sweep_id",
+                counts_select(dialect)
+            );
+            let counts: Option<CountsRow> = sqlx::query_as(AssertSqlSafe(counts_sql))
                 .bind(sweep_id)
-                .fetch_one(pool)
+                .fetch_optional(pool)
                 .await?;
-            Ok(sweep.into_status(counts))
+            Ok(sweep.into_status(counts.unwrap_or_default()))
         })
     }
 
-    /// Returns the newest sweeps first, at most `limit` of them.
+    /// Returns the newest sweeps first, at most `limit` of them, in two
+    /// queries whatever the number of sweeps: one for the sweeps and one
+    /// for the run counts of all of them.
     pub async fn list_sweeps(&self, limit: u32) -> Result<Vec<SweepStatus>, StoreError> {
-        let ids: Vec<i64> = with_backend!(self, |pool, _dialect| {
-            sqlx::query_scalar("SELECT id FROM sweeps ORDER BY id DESC LIMIT $1")
+        with_backend!(self, |pool, dialect, Db| {
+            let sweeps_sql = format!("{} ORDER BY id DESC LIMIT $1", sweep_select(dialect));
+            let sweeps: Vec<SweepRow> = sqlx::query_as(AssertSqlSafe(sweeps_sql))
                 .bind(i64::from(limit))
                 .fetch_all(pool)
-                .await?
-        });
+                .await?;
+            if sweeps.is_empty() {
+                return Ok(Vec::new());
+            }
 
-        let mut statuses = Vec::with_capacity(ids.len());
-        for id in ids {
-            statuses.push(self.sweep_status(id).await?);
-        }
-        Ok(statuses)
+            let mut counts_query = QueryBuilder::<Db>::new(counts_select(dialect));
+            counts_query.push(" WHERE sweep_runs.sweep_id IN (");
+            let mut ids = counts_query.separated(", ");
+            for sweep in &sweeps {
+                ids.push_bind(sweep.id);
+            }
+            counts_query.push(") GROUP BY sweep_runs.sweep_id");
+            let mut counts: HashMap<i64, CountsRow> = counts_query
+                .build_query_as::<CountsRow>()
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|row| (row.sweep_id, row))
+                .collect();
+
+            Ok(sweeps
+                .into_iter()
+                .map(|sweep| {
+                    let row = counts.remove(&sweep.id).unwrap_or_default();
+                    sweep.into_status(row)
+                })
+                .collect())
+        })
     }
 
     /// Cancels a sweep and every queued or leased run of it that no other
@@ -289,9 +314,21 @@ fn count_from_db(count: i64) -> u64 {
     u64::try_from(count).unwrap_or(0)
 }
 
-fn counts_sql(dialect: Dialect) -> String {
+/// Returns the query of a sweep's status columns without the run counts.
+/// Callers add a WHERE or ORDER BY clause.
+fn sweep_select(dialect: Dialect) -> String {
     format!(
-        "SELECT \
+        "SELECT id, name, run_count, reused_count, created_at, cancelled_at, {now} AS db_now \
+         FROM sweeps",
+        now = dialect.now()
+    )
+}
+
+/// Returns the query of run counts per sweep. Callers add a WHERE clause on
+/// `sweep_runs.sweep_id` and `GROUP BY sweep_runs.sweep_id`.
+fn counts_select(dialect: Dialect) -> String {
+    format!(
+        "SELECT sweep_runs.sweep_id AS sweep_id, \
          coalesce(sum(CASE WHEN runs.state = 'queued' THEN 1 ELSE 0 END), 0) AS queued, \
          coalesce(sum(CASE WHEN runs.state = 'leased' THEN 1 ELSE 0 END), 0) AS leased, \
          coalesce(sum(CASE WHEN runs.state = 'done' THEN 1 ELSE 0 END), 0) AS done, \
@@ -303,8 +340,7 @@ fn counts_sql(dialect: Dialect) -> String {
          FROM sweep_runs \
          JOIN sweeps ON sweeps.id = sweep_runs.sweep_id \
          JOIN runs ON runs.id = sweep_runs.run_id \
-         LEFT JOIN results ON results.run_id = runs.id \
-         WHERE sweep_runs.sweep_id = $1",
+         LEFT JOIN results ON results.run_id = runs.id",
         window_start = dialect.seconds_ago(RATE_WINDOW_SECONDS)
     )
 }
@@ -320,8 +356,9 @@ struct SweepRow {
     db_now: DateTime<Utc>,
 }
 
-#[derive(FromRow)]
+#[derive(FromRow, Default)]
 struct CountsRow {
+    sweep_id: i64,
     queued: i64,
     leased: i64,
     done: i64,

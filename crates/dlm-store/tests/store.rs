@@ -3,11 +3,14 @@
 //! contract.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use dlm_store::testing::TestDatabase;
 use dlm_store::{
     CompleteOutcome, FailOutcome, Lease, LeaseRef, LeaseRequest, NewRun, NewSweep, RunResult,
-    RunState, Store, StoreError, SweepState,
+    RunState, Store, StoreError, SweepState, SweepStatus,
 };
 
 const MODEL_VERSION: &str = "test-model-1";
@@ -589,6 +592,66 @@ async fn export_of_nothing_is_empty(store: &Store) {
     );
 }
 
+/// Compares the fields of two statuses that do not depend on the moment
+/// they were read (the rate and the ETA do).
+fn assert_same_status(listed: &SweepStatus, single: &SweepStatus) {
+    let sweep = single.id;
+    assert_eq!(listed.id, single.id);
+    assert_eq!(listed.name, single.name, "sweep {sweep}");
+    assert_eq!(listed.state, single.state, "sweep {sweep}");
+    assert_eq!(listed.run_count, single.run_count, "sweep {sweep}");
+    assert_eq!(listed.reused_count, single.reused_count, "sweep {sweep}");
+    assert_eq!(listed.counts, single.counts, "sweep {sweep}");
+    assert_eq!(listed.progress, single.progress, "sweep {sweep}");
+    assert_eq!(listed.created_at, single.created_at, "sweep {sweep}");
+    assert_eq!(listed.cancelled_at, single.cancelled_at, "sweep {sweep}");
+}
+
+async fn list_matches_status_of_each_sweep(store: &Store) {
+    // Runs 0..4 done (one diverged), 4..6 failed, the rest queued; the
+    // third sweep is cancelled and the fourth shares only done runs.
+    let sweep_ids = [
+        submit(store, "running", 0..8).await,
+        submit(store, "overlapping", 6..12).await,
+        submit(store, "cancelled", 12..15).await,
+    ];
+    let leases = store.lease(&lease_request("w", 6, LONG_LEASE)).await.unwrap();
+    for (index, lease) in leases.iter().enumerate() {
+        match index {
+            0..=3 => {
+                let mut result = result_with_loss(0.2);
+                result.diverged = index == 0;
+                store.complete("w", lease.reference(), &result).await.unwrap();
+            }
+            _ => {
+                store.fail("w", lease.reference(), "no memory", 1).await.unwrap();
+            }
+        }
+    }
+    store.cancel_sweep(sweep_ids[2]).await.unwrap();
+    let done_only = submit(store, "done only", 0..4).await;
+
+    let listed = store.list_sweeps(10).await.unwrap();
+
+    let expected_ids = [done_only, sweep_ids[2], sweep_ids[1], sweep_ids[0]];
+    let listed_ids: Vec<i64> = listed.iter().map(|status| status.id).collect();
+    assert_eq!(listed_ids, expected_ids, "newest first");
+    for status in &listed {
+        let single = store.sweep_status(status.id).await.unwrap();
+        assert_same_status(status, &single);
+    }
+    let by_id = |id: i64| listed.iter().find(|status| status.id == id).unwrap();
+    assert_eq!(by_id(sweep_ids[0]).counts.done, 4);
+    assert_eq!(by_id(sweep_ids[0]).counts.diverged, 1);
+    assert_eq!(by_id(sweep_ids[0]).counts.failed, 2);
+    assert_eq!(by_id(sweep_ids[2]).state, SweepState::Cancelled);
+    assert_eq!(by_id(done_only).state, SweepState::Done);
+
+    let newest_two = store.list_sweeps(2).await.unwrap();
+    let newest_ids: Vec<i64> = newest_two.iter().map(|status| status.id).collect();
+    assert_eq!(newest_ids, expected_ids[..2]);
+}
+
 dlm_store::backend_tests!(
     submit_reports_counts,
     dropped_writer_stores_nothing,
@@ -607,4 +670,76 @@ dlm_store::backend_tests!(
     status_reports_rate_and_eta,
     export_pages_cover_the_sweep,
     export_of_nothing_is_empty,
+    list_matches_status_of_each_sweep,
 );
+
+/// Counts the statements sqlx runs while a future is polled, from the
+/// `sqlx::query` events it logs for each of them.
+#[derive(Clone, Default)]
+struct StatementCounter {
+    statements: Arc<AtomicUsize>,
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementCounter {
+    fn on_event(&self, event: &tracing::Event<'_>, _context: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            self.statements.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+// PostgreSQL only: the SQLite driver runs statements on a thread of its own,
+// outside the subscriber this test installs around the call.
+#[tokio::test(flavor = "current_thread")]
+async fn list_sweeps_runs_two_statements() {
+    use tracing::instrument::WithSubscriber;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let database = TestDatabase::postgres().await;
+    let store = database.store().await;
+    for index in 0..5 {
+        submit(&store, &format!("sweep {index}"), index * 3..index * 3 + 4).await;
+    }
+    let counter = StatementCounter::default();
+    let subscriber = tracing_subscriber::registry().with(counter.clone());
+
+    let listed = store.list_sweeps(10).with_subscriber(subscriber).await.unwrap();
+
+    assert_eq!(listed.len(), 5);
+    assert_eq!(counter.statements.load(Ordering::Relaxed), 2, "one for sweeps, one for counts");
+    store.close().await;
+}
+
+// Coordinators that start together migrate one database at once; sqlx's
+// advisory lock must let exactly one of them apply each migration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_migrations_apply_once() {
+    let database = TestDatabase::postgres().await;
+    let options = dlm_store::ConnectOptions::default();
+
+    let mut openers = Vec::new();
+    for _ in 0..4 {
+        let url = database.url().to_string();
+        let options = options.clone();
+        openers.push(tokio::spawn(async move { Store::open(&url, &options).await }));
+    }
+    let mut stores = Vec::new();
+    for opener in openers {
+        stores.push(opener.await.unwrap().expect("every concurrent open succeeds"));
+    }
+
+    let Store::Postgres(pool) = &stores[0] else {
+        panic!("a postgres URL opened another backend");
+    };
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let migration_files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(applied, migration_files as i64);
+    for store in stores {
+        store.close().await;
+    }
+}
