@@ -33,6 +33,7 @@ pub(crate) struct SweepsService {
 
 #[tonic::async_trait]
 impl Sweeps for SweepsService {
+    #[tracing::instrument(name = "submit", skip_all)]
     async fn submit(
         &self,
         request: Request<proto::SubmitRequest>,
@@ -59,6 +60,7 @@ impl Sweeps for SweepsService {
         }))
     }
 
+    #[tracing::instrument(name = "get", skip_all, fields(sweep = request.get_ref().sweep_id))]
     async fn get(
         &self,
         request: Request<proto::GetSweepRequest>,
@@ -82,6 +84,7 @@ impl Sweeps for SweepsService {
         }))
     }
 
+    #[tracing::instrument(name = "cancel", skip_all, fields(sweep = request.get_ref().sweep_id))]
     async fn cancel(
         &self,
         request: Request<proto::CancelSweepRequest>,

@@ -20,6 +20,7 @@ pub(crate) struct WorkersService {
 
 #[tonic::async_trait]
 impl Workers for WorkersService {
+    #[tracing::instrument(name = "lease", skip_all, fields(worker = %request.get_ref().worker_id))]
     async fn lease(
         &self,
         request: Request<proto::LeaseRequest>,
@@ -54,6 +55,7 @@ impl Workers for WorkersService {
         }))
     }
 
+    #[tracing::instrument(name = "heartbeat", skip_all, fields(worker = %request.get_ref().worker_id))]
     async fn heartbeat(
         &self,
         request: Request<proto::HeartbeatRequest>,
@@ -82,6 +84,15 @@ impl Workers for WorkersService {
         }))
     }
 
+    #[tracing::instrument(
+        name = "complete",
+        skip_all,
+        fields(
+            worker = %request.get_ref().worker_id,
+            run = request.get_ref().lease.as_ref().map(|lease| lease.run_id),
+            attempt = request.get_ref().lease.as_ref().map(|lease| lease.attempt),
+        )
+    )]
     async fn complete(
         &self,
         request: Request<proto::CompleteRequest>,
@@ -108,6 +119,15 @@ impl Workers for WorkersService {
         Ok(Response::new(proto::CompleteResponse { stored }))
     }
 
+    #[tracing::instrument(
+        name = "fail",
+        skip_all,
+        fields(
+            worker = %request.get_ref().worker_id,
+            run = request.get_ref().lease.as_ref().map(|lease| lease.run_id),
+            attempt = request.get_ref().lease.as_ref().map(|lease| lease.attempt),
+        )
+    )]
     async fn fail(
         &self,
         request: Request<proto::FailRequest>,
@@ -133,6 +153,7 @@ impl Workers for WorkersService {
         Ok(Response::new(proto::FailResponse { run_failed }))
     }
 
+    #[tracing::instrument(name = "release", skip_all, fields(worker = %request.get_ref().worker_id))]
     async fn release(
         &self,
         request: Request<proto::ReleaseRequest>,
