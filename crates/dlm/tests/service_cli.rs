@@ -2,100 +2,23 @@
 //! processes over loopback gRPC and a fresh PostgreSQL database, running the
 //! tiny digits sweep from `examples/`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
 use dlm_proto::v1 as proto;
-use dlm_proto::v1::sweeps_client::SweepsClient;
+use dlm_proto::v1::workers_client::WorkersClient;
 use dlm_store::testing::TestDatabase;
 use dlm_store::{RunState, Store};
 
-const TINY_SWEEP: &str = include_str!("../../../examples/sweep-tiny.toml");
-
-/// Upper bound on a sweep's wall time, so a broken build fails instead of
-/// hanging; the tiny sweep normally takes a few seconds.
-const SWEEP_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// Child processes killed when the test ends, however it ends.
-struct Processes(Vec<Child>);
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn dlm() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dlm"));
-    command.env("RUST_LOG", "warn").env_remove("DLM_WORKER_TOKEN");
-    command
-}
-
-/// Starts `dlm serve` on a free port and returns it with its gRPC URL.
-fn start_coordinator(database_url: &str, lease_seconds: &str) -> (Child, String) {
-    let mut child = dlm()
-        .args(["serve", "--database-url", database_url, "--grpc", "127.0.0.1:0"])
-        .args(["--lease-seconds", lease_seconds])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("cannot start dlm serve");
-
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("cannot read dlm serve's output");
-    let address = line
-        .trim()
-        .strip_prefix("gRPC listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line from dlm serve: {line:?}"))
-        .to_string();
-    (child, format!("http://{address}"))
-}
-
-fn start_worker(coordinator_url: &str, worker_id: &str) -> Child {
-    dlm()
-        .args(["worker", "--coordinator", coordinator_url, "--worker-id", worker_id])
-        .args(["--concurrency", "1", "--idle-poll", "0.2", "--max-backoff", "1"])
-        .spawn()
-        .expect("cannot start dlm worker")
-}
+use common::{
+    Processes, SWEEP_TIMEOUT, TINY_SWEEP, dlm, spawn_coordinator, start_coordinator,
+    start_worker, submit_sweep, terminate, wait_for_exit, wait_for_lease, wait_for_sweep,
+    worker_command,
+};
 
 async fn submit_tiny_sweep(coordinator_url: &str) -> proto::SubmitResponse {
-    let mut sweeps = SweepsClient::connect(coordinator_url.to_string()).await.unwrap();
-    sweeps
-        .submit(proto::SubmitRequest {
-            document: TINY_SWEEP.to_string(),
-            format: proto::SweepFormat::Toml.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-/// Polls until the sweep is no longer running and returns its last status.
-async fn wait_for_sweep(coordinator_url: &str, sweep_id: i64) -> proto::SweepStatus {
-    let mut sweeps = SweepsClient::connect(coordinator_url.to_string()).await.unwrap();
-    let started = Instant::now();
-    loop {
-        let status = sweeps
-            .get(proto::GetSweepRequest { sweep_id })
-            .await
-            .unwrap()
-            .into_inner();
-        if status.state() != proto::SweepState::Running {
-            return status;
-        }
-        assert!(
-            started.elapsed() < SWEEP_TIMEOUT,
-            "sweep {sweep_id} still running after {SWEEP_TIMEOUT:?}: {status:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    submit_sweep(coordinator_url, TINY_SWEEP).await
 }
 
 /// Checks that every run of the sweep is done with exactly one stored
@@ -156,17 +79,7 @@ async fn killed_worker_runs_are_retaken() {
 
     // Kill the worker with SIGKILL while it holds a lease, so it can neither
     // report nor release.
-    let started = Instant::now();
-    'wait: loop {
-        for &run_id in &run_ids {
-            let run = store.run(run_id).await.unwrap();
-            if run.state == RunState::Leased && run.worker_id.as_deref() == Some("doomed") {
-                break 'wait;
-            }
-        }
-        assert!(started.elapsed() < SWEEP_TIMEOUT, "the worker never leased a run");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_lease(&store, &run_ids, "doomed").await;
     doomed.kill().unwrap();
     doomed.wait().unwrap();
     let mut orphaned = Vec::new();
@@ -235,4 +148,93 @@ async fn serve_rejects_open_address_without_token() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("without a worker token"), "{stderr}");
     assert!(stderr.contains("DLM_WORKER_TOKEN"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_token_logs_peer_not_token() {
+    let database = TestDatabase::postgres().await;
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut command = dlm();
+    command
+        .args(["serve", "--database-url", database.url(), "--grpc", "127.0.0.1:0"])
+        .env("DLM_WORKER_TOKEN", "expected-worker-secret")
+        .stderr(log.reopen().unwrap());
+    let (coordinator, url) = spawn_coordinator(command);
+    let mut processes = Processes(vec![coordinator]);
+
+    let mut workers = WorkersClient::connect(url).await.unwrap();
+    for token in [Some("presented-wrong-secret"), None] {
+        let mut request = tonic::Request::new(proto::LeaseRequest {
+            worker_id: "intruder".to_string(),
+            max_runs: 1,
+            model_version: dlm_sim::MODEL_VERSION.to_string(),
+        });
+        if let Some(token) = token {
+            let header = format!("Bearer {token}").parse().unwrap();
+            request.metadata_mut().insert("authorization", header);
+        }
+        let status = workers.lease(request).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated, "token {token:?}");
+    }
+
+    // SIGTERM stops the coordinator gracefully, which also flushes its log.
+    let coordinator = &mut processes.0[0];
+    terminate(coordinator);
+    let exit = wait_for_exit(coordinator, Duration::from_secs(60)).await;
+    assert!(exit.success(), "dlm serve exited with {exit} after SIGTERM");
+
+    let logged = std::fs::read_to_string(log.path()).unwrap();
+    let rejections: Vec<&str> = logged
+        .lines()
+        .filter(|line| line.contains("rejected unauthenticated request"))
+        .collect();
+    assert_eq!(rejections.len(), 2, "{logged}");
+    assert!(rejections[0].contains("wrong bearer token"), "{logged}");
+    assert!(rejections[1].contains("missing bearer token"), "{logged}");
+    for line in &rejections {
+        assert!(line.contains("peer=127.0.0.1:"), "{line}");
+    }
+    assert!(!logged.contains("presented-wrong-secret"), "{logged}");
+    assert!(!logged.contains("expected-worker-secret"), "{logged}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_waits_for_late_coordinator() {
+    let database = TestDatabase::postgres().await;
+    // A free loopback port, closed again so the coordinator can take it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let worker = worker_command(&format!("http://{address}"), "patient")
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .expect("cannot start dlm worker");
+    let mut processes = Processes(vec![worker]);
+
+    let started = Instant::now();
+    while !std::fs::read_to_string(log.path()).unwrap().contains("lease request failed; retrying") {
+        assert!(started.elapsed() < SWEEP_TIMEOUT, "the worker never tried to lease");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let still_running = processes.0[0].try_wait().unwrap();
+    assert!(still_running.is_none(), "the worker exited: {still_running:?}");
+
+    let mut command = dlm();
+    command.args(["serve", "--database-url", database.url(), "--grpc", &address]);
+    let (coordinator, url) = spawn_coordinator(command);
+    processes.0.push(coordinator);
+    let submitted = submit_tiny_sweep(&url).await;
+    let status = wait_for_sweep(&url, submitted.sweep_id).await;
+
+    assert_eq!(status.counts.unwrap().done, 10);
+    let store = database.store().await;
+    for run_id in store.sweep_run_ids(submitted.sweep_id).await.unwrap() {
+        let result = store.result(run_id).await.unwrap().expect("a stored result");
+        assert_eq!(result.worker_id, "patient");
+    }
+    store.close().await;
 }
