@@ -13,7 +13,12 @@ mod cmd;
 /// Simulate dissipative learning machines, sweep their parameters and fit
 /// the conjectured forgetting bound F <= F0 * exp(-sigma / sigma0).
 #[derive(Debug, Parser)]
-#[command(name = "dlm", version)]
+#[command(
+    name = "dlm",
+    version,
+    after_help = "Logging: RUST_LOG sets the log filter (default: info), and \
+                  DLM_LOG_FORMAT=json writes logs as JSON lines to standard error."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
