@@ -23,9 +23,9 @@ const RATE_WINDOW_SECONDS: u32 = 60;
 /// transaction, so a sweep is stored whole by [`SweepWriter::commit`] or not
 /// at all (dropping the writer rolls back).
 ///
-/// NOTE: on SQLite the transaction holds the database's write lock until it
-/// ends, so workers wait (up to the busy timeout) while a large sweep is
-/// being stored.
+/// On SQLite the transaction holds the database's write lock until it ends,
+/// so workers wait (up to the busy timeout) while a sweep is being stored;
+/// docs/architecture.md gives the measured wait for the largest sweep.
 pub struct SweepWriter {
     transaction: WriterTransaction,
     sweep_id: i64,
