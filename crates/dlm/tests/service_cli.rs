@@ -73,6 +73,7 @@ async fn killed_worker_runs_are_retaken() {
     let (coordinator, url) = start_coordinator(database.url(), "2");
     let mut processes = Processes(vec![coordinator]);
     let mut doomed = start_worker(&url, "doomed");
+    processes.0.push(start_worker(&url, "survivor"));
 
     let submitted = submit_tiny_sweep(&url).await;
     let run_ids = store.sweep_run_ids(submitted.sweep_id).await.unwrap();
@@ -90,7 +91,6 @@ async fn killed_worker_runs_are_retaken() {
         }
     }
 
-    processes.0.push(start_worker(&url, "survivor"));
     let status = wait_for_sweep(&url, submitted.sweep_id).await;
 
     assert_eq!(status.state(), proto::SweepState::Done);
