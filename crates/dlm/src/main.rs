@@ -42,13 +42,24 @@ enum Command {
 
     /// Lease runs from a coordinator and simulate them.
     Worker(cmd::worker::WorkerArgs),
+
+    /// Run a sweep file on this machine: store it in SQLite, simulate every
+    /// run with an in-process coordinator and worker, then print the
+    /// results and the fit of the bound and write runs.csv and fit.svg.
+    Sweep(cmd::sweep::SweepArgs),
 }
 
 /// Runs the command and prints a failure as one line: the error and its
 /// causes joined by colons, never a backtrace, even when `RUST_BACKTRACE` is set.
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cmd::init_logging();
+    // The local sweep shows a progress bar, which per-run service logs would
+    // scroll away, so it logs only warnings and errors unless RUST_LOG is set.
+    let default_filter = match cli.command {
+        Command::Sweep(_) => "warn",
+        _ => "info",
+    };
+    cmd::init_logging(default_filter);
 
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
@@ -70,5 +81,6 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Run(args) => cmd::run::execute(args),
         Command::Serve(args) => cmd::serve::execute(args),
         Command::Worker(args) => cmd::worker::execute(args),
+        Command::Sweep(args) => cmd::sweep::execute(args),
     }
 }

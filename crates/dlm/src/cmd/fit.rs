@@ -208,7 +208,7 @@ fn human_output(report: &FitReport, groups: Option<&[GroupFit]>, args: &FitArgs)
 
 /// Writes to stdout; a reader that closed the pipe early (such as `head`)
 /// is not an error.
-fn write_stdout(text: &str) -> Result<()> {
+pub(crate) fn write_stdout(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -321,7 +321,7 @@ fn format_interval(interval: Option<[f64; 2]>) -> String {
 
 /// Formats a number with four significant digits, in scientific notation
 /// when it is very small or very large.
-fn format_number(value: f64) -> String {
+pub(crate) fn format_number(value: f64) -> String {
     let magnitude = value.abs();
     if magnitude != 0.0 && !(1e-3..1e5).contains(&magnitude) {
         return format!("{value:.3e}");
@@ -329,7 +329,7 @@ fn format_number(value: f64) -> String {
     format!("{value:.4}")
 }
 
-fn describe_report(report: &FitReport, sigma_name: &str, forgetting_name: &str) -> String {
+pub(crate) fn describe_report(report: &FitReport, sigma_name: &str, forgetting_name: &str) -> String {
     let x_name = match report.x_scale {
         XScale::Log => format!("log10 {sigma_name}"),
         _ => sigma_name.to_string(),

@@ -4,6 +4,7 @@ pub mod fit;
 pub mod run;
 pub mod serve;
 mod signals;
+pub mod sweep;
 pub mod worker;
 
 use std::io::IsTerminal;
@@ -11,10 +12,12 @@ use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Installs a `tracing` subscriber that writes to stderr, filtered by
-/// `RUST_LOG` (default `info`), in JSON when `DLM_LOG_FORMAT=json`. Colours
-/// are used only when stderr is a terminal, so redirected logs stay plain.
-pub fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// `RUST_LOG` (default `default_filter`, such as `info`), in JSON when
+/// `DLM_LOG_FORMAT=json`. Colours are used only when stderr is a terminal,
+/// so redirected logs stay plain.
+pub fn init_logging(default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())

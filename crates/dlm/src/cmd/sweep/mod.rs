@@ -1,0 +1,180 @@
+//! `dlm sweep FILE`: the local mode. One process stores the sweep in SQLite
+//! and runs the same coordinator and worker as the distributed mode, over a
+//! loopback port, so every simulation takes the distributed code path. When
+//! the sweep is finished it prints the results and the fit of the bound,
+//! and writes `runs.csv` and `fit.svg` next to the database file.
+
+mod progress;
+mod report;
+mod session;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use dlm_coordinator::{SubmitError, submit_sweep};
+use dlm_store::{ConnectOptions, Store};
+use dlm_sweep::{Limits, SpecFormat};
+
+use self::progress::Followed;
+use self::session::LocalSession;
+use super::signals::shutdown_signal;
+
+/// Arguments of `dlm sweep`.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// Sweep file in TOML, YAML or JSON, chosen by its extension (.toml,
+    /// .yaml, .yml, .json).
+    file: PathBuf,
+
+    /// Simulations run at once [default: the number of CPU cores].
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+
+    /// SQLite database that stores the sweep and every result, as
+    /// sqlite://PATH (created when missing). Stored results are reused by
+    /// later sweeps; runs.csv and fit.svg are written in the same directory.
+    #[arg(long, value_name = "URL", default_value = "sqlite://dlm.sqlite")]
+    database: String,
+
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `dlm sweep`.
+pub fn execute(args: SweepArgs) -> Result<()> {
+    let workers = match args.workers {
+        Some(0) => bail!("invalid --workers 0: run at least one simulation at a time"),
+        Some(workers) => workers,
+        None => std::thread::available_parallelism().map_or(1, |cores| cores.get()),
+    };
+    let database_path = sqlite_path(&args.database)?;
+    let format = SpecFormat::from_path(&args.file)
+        .with_context(|| format!("invalid sweep file {}", args.file.display()))?;
+    let document = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("failed to read the sweep file {}", args.file.display()))?;
+
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run_sweep(&args, workers, &database_path, document, format))
+}
+
+async fn run_sweep(
+    args: &SweepArgs,
+    workers: usize,
+    database_path: &Path,
+    document: String,
+    format: SpecFormat,
+) -> Result<()> {
+    let store = Store::open(&args.database, &ConnectOptions::default())
+        .await
+        .with_context(|| format!("cannot open the database {}", args.database))?;
+    let config = session::coordinator_config();
+    let limits = Limits {
+        max_runs: config.max_runs_per_sweep,
+    };
+
+    // The same submission as the Sweeps service's Submit: the whole sweep is
+    // stored in one transaction, or nothing when any run is invalid.
+    let submitted = match submit_sweep(&store, document, format, limits).await {
+        Ok(outcome) => outcome,
+        Err(SubmitError::Sweep(error)) => {
+            store.close().await;
+            bail!("invalid sweep file {}: {error}", args.file.display());
+        }
+        Err(error) => {
+            store.close().await;
+            return Err(error).context("failed to store the sweep");
+        }
+    };
+    tracing::info!(
+        sweep = submitted.sweep_id,
+        runs = submitted.run_count,
+        reused = submitted.reused_count,
+        "sweep submitted"
+    );
+
+    let mut session = LocalSession::start(store.clone(), config, workers).await?;
+    let followed = progress::follow(&store, &submitted, &mut session, shutdown_signal()).await;
+    session.stop().await?;
+
+    let status = match followed? {
+        Followed::Finished(status) => status,
+        Followed::Interrupted(status) => {
+            store.close().await;
+            bail!(
+                "interrupted with {} of {} runs finished; run the same command again to continue",
+                status.counts.finished(),
+                status.run_count
+            );
+        }
+    };
+
+    let output_directory = database_path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let summary = report::build(&store, &status, database_path, output_directory).await;
+    store.close().await;
+    let summary = summary?;
+    let text = if args.json {
+        report::json_output(&summary)?
+    } else {
+        report::human_output(&summary)
+    };
+    super::fit::write_stdout(&text)
+}
+
+/// Returns the file path of a `sqlite://PATH` or `sqlite:PATH` URL.
+fn sqlite_path(url: &str) -> Result<PathBuf> {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        bail!(
+            "invalid --database {url:?}: the local mode stores results in SQLite; \
+             use sqlite://PATH such as sqlite://dlm.sqlite"
+        );
+    };
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        bail!(
+            "invalid --database {url:?}: name a database file, such as sqlite://dlm.sqlite, \
+             so results are kept between runs"
+        );
+    }
+    Ok(PathBuf::from(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_path;
+
+    #[test]
+    fn sqlite_urls_name_files() {
+        let cases = [
+            ("sqlite://dlm.sqlite", "dlm.sqlite"),
+            ("sqlite:results/dlm.sqlite", "results/dlm.sqlite"),
+            ("sqlite:///tmp/dlm.sqlite?mode=rwc", "/tmp/dlm.sqlite"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(
+                sqlite_path(url).unwrap().to_str(),
+                Some(expected),
+                "url {url}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_urls_are_rejected() {
+        for url in [
+            "postgres://postgres@127.0.0.1/dlm",
+            "sqlite::memory:",
+            "sqlite://",
+            "dlm.sqlite",
+        ] {
+            let error = sqlite_path(url).unwrap_err().to_string();
+            assert!(error.contains("invalid --database"), "url {url}: {error}");
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! `dlm sweep` end to end: the built binary runs a small sweep file on a
+//! fresh SQLite database in a temporary directory, and a second run of the
+//! same file reuses every stored result.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use dlm_store::{ConnectOptions, Store};
+
+/// Runs of examples/sweep-tiny.toml: 4 DLM configurations times 2 seeds,
+/// plus 2 runs of the SGD baseline.
+const TINY_RUNS: u64 = 10;
+
+fn tiny_sweep() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sweep-tiny.toml")
+}
+
+fn run_sweep(file: &Path, database: &str, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dlm"))
+        .arg("sweep")
+        .arg(file)
+        .args(["--database", database, "--workers", "2"])
+        .args(extra)
+        .output()
+        .expect("the dlm binary starts")
+}
+
+async fn open_store(database: &str) -> Store {
+    Store::open(database, &ConnectOptions::default())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweep_runs_then_reuses() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", directory.path().join("dlm.sqlite").display());
+
+    let first = run_sweep(&tiny_sweep(), &database, &[]);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "first run failed: {stderr}");
+    assert!(
+        stdout.contains(&format!("0 of {TINY_RUNS} reused")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("verdict: "), "{stdout}");
+    assert!(stdout.contains("baseline sgd: "), "{stdout}");
+
+    let csv_path = directory.path().join("runs.csv");
+    let plot_path = directory.path().join("fit.svg");
+    assert!(stdout.contains(&csv_path.display().to_string()), "{stdout}");
+    assert!(
+        stdout.contains(&plot_path.display().to_string()),
+        "{stdout}"
+    );
+
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(&header[0], "run_id");
+    assert!(header.iter().any(|name| name == "config.dynamics.alpha"));
+    let state_column = header.iter().position(|name| name == "state").unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len() as u64, TINY_RUNS);
+    assert!(records.iter().all(|record| &record[state_column] == "done"));
+
+    let svg = std::fs::read_to_string(&plot_path).unwrap();
+    let document = roxmltree::Document::parse(&svg).expect("fit.svg is well-formed XML");
+    assert_eq!(document.root_element().tag_name().name(), "svg");
+
+    let store = open_store(&database).await;
+    let sweeps = store.list_sweeps(10).await.unwrap();
+    assert_eq!(sweeps.len(), 1);
+    assert_eq!(sweeps[0].counts.done, TINY_RUNS);
+    let run_ids = store.sweep_run_ids(sweeps[0].id).await.unwrap();
+    let mut completed = Vec::new();
+    for run_id in &run_ids {
+        let result = store
+            .result(*run_id)
+            .await
+            .unwrap()
+            .expect("every run has a result");
+        completed.push(result.completed_at);
+    }
+    store.close().await;
+
+    let second = run_sweep(&tiny_sweep(), &database, &[]);
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert!(
+        second.status.success(),
+        "second run failed: {}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{TINY_RUNS} of {TINY_RUNS} reused")),
+        "{stdout}"
+    );
+
+    let store = open_store(&database).await;
+    let sweeps = store.list_sweeps(10).await.unwrap();
+    assert_eq!(sweeps.len(), 2, "each run of the file is a sweep");
+    let newest = &sweeps[0];
+    assert_eq!(newest.reused_count, TINY_RUNS);
+    assert_eq!(newest.counts.done, TINY_RUNS);
+    assert_eq!(store.sweep_run_ids(newest.id).await.unwrap(), run_ids);
+    for (run_id, first_completed) in run_ids.iter().zip(&completed) {
+        let result = store.result(*run_id).await.unwrap().unwrap();
+        assert_eq!(
+            &result.completed_at, first_completed,
+            "run {run_id} was simulated again"
+        );
+    }
+    store.close().await;
+}
+
+#[test]
+fn sweep_json_carries_verdict() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", directory.path().join("dlm.sqlite").display());
+
+    let output = run_sweep(&tiny_sweep(), &database, &["--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+
+    let verdict = summary["verdict"].as_str().expect("a verdict");
+    assert!(
+        ["supported", "contradicted", "inconclusive"].contains(&verdict),
+        "{verdict}"
+    );
+    assert_eq!(summary["fit"]["verdict"], verdict);
+    assert_eq!(summary["run_count"], TINY_RUNS);
+    assert_eq!(summary["done"], TINY_RUNS);
+    assert_eq!(summary["reused_count"], 0);
+    assert_eq!(summary["configurations"].as_array().unwrap().len(), 5);
+    assert_eq!(summary["baselines"][0]["role"], "sgd");
+    assert!(summary["baselines"][0]["comparison"]["ratio"].is_number());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_sweep_stores_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        "name = \"bad\"\nseeds = 2\n\n[base.dynamics]\nalpha = \"lots\"\n",
+    )
+    .unwrap();
+    let database = format!("sqlite://{}", directory.path().join("dlm.sqlite").display());
+
+    let output = run_sweep(&file, &database, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("invalid sweep file"), "{stderr}");
+    assert!(stderr.contains("base.dynamics.alpha"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(!directory.path().join("runs.csv").exists());
+
+    let store = open_store(&database).await;
+    assert!(store.list_sweeps(10).await.unwrap().is_empty());
+    store.close().await;
+}
