@@ -3,9 +3,10 @@
 //! same file reuses every stored result.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
-use dlm_store::{ConnectOptions, Store};
+use dlm_store::{ConnectOptions, Store, SweepStatus};
 
 /// Runs of examples/sweep-tiny.toml: 4 DLM configurations times 2 seeds,
 /// plus 2 runs of the SGD baseline.
@@ -163,4 +164,84 @@ async fn invalid_sweep_stores_nothing() {
     let store = open_store(&database).await;
     assert!(store.list_sweeps(10).await.unwrap().is_empty());
     store.close().await;
+}
+
+/// Returns the only sweep stored, once it exists.
+async fn only_sweep(store: &Store) -> Option<SweepStatus> {
+    let mut sweeps = store.list_sweeps(10).await.unwrap();
+    assert!(sweeps.len() <= 1, "one sweep expected");
+    sweeps.pop()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_sweep_continues() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", directory.path().join("dlm.sqlite").display());
+    // The tiny sweep with 30 seeds: 4 x 30 DLM runs and 30 baseline runs,
+    // long enough to be stopped after its first result.
+    let tiny = std::fs::read_to_string(tiny_sweep()).unwrap();
+    let file = directory.path().join("longer.toml");
+    std::fs::write(&file, tiny.replace("seeds = 2", "seeds = 30")).unwrap();
+    let run_count = 150;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dlm"))
+        .arg("sweep")
+        .arg(&file)
+        .args(["--database", &database, "--workers", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the dlm binary starts");
+
+    // Polls the database the running process writes until a run is done.
+    let store = loop {
+        if directory.path().join("dlm.sqlite").exists() {
+            let store = open_store(&database).await;
+            if let Some(sweep) = only_sweep(&store).await
+                && sweep.counts.done > 0
+            {
+                break store;
+            }
+            store.close().await;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sweep ended before any run was done"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let signal = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signal.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "the sweep finished before SIGTERM: {stderr}"
+    );
+    assert!(
+        stderr.contains("run the same command again to continue"),
+        "{stderr}"
+    );
+
+    let stopped = only_sweep(&store).await.unwrap();
+    assert_eq!(stopped.run_count, run_count);
+    assert_eq!(
+        stopped.counts.leased, 0,
+        "every lease was finished or released"
+    );
+    assert!(stopped.counts.done < run_count, "{:?}", stopped.counts);
+    store.close().await;
+
+    let rerun = run_sweep(&file, &database, &["--json"]);
+    assert!(
+        rerun.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&rerun.stdout).unwrap();
+    assert_eq!(summary["done"], run_count);
+    assert_eq!(summary["reused_count"], stopped.counts.done);
 }

@@ -100,6 +100,11 @@ async fn run_sweep(
     let status = match followed? {
         Followed::Finished(status) => status,
         Followed::Interrupted(status) => {
+            // The draining worker may have finished more runs since.
+            let status = store
+                .sweep_status(submitted.sweep_id)
+                .await
+                .unwrap_or(status);
             store.close().await;
             bail!(
                 "interrupted with {} of {} runs finished; run the same command again to continue",

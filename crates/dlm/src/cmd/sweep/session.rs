@@ -39,7 +39,8 @@ pub fn coordinator_config() -> CoordinatorConfig {
 
 /// A running coordinator and worker, stopped by [`LocalSession::stop`].
 pub struct LocalSession {
-    stop: watch::Sender<bool>,
+    stop_worker: watch::Sender<bool>,
+    stop_coordinator: watch::Sender<bool>,
     coordinator: Option<JoinHandle<Result<(), ServeError>>>,
     worker: Option<JoinHandle<Result<(), WorkerError>>>,
 }
@@ -63,9 +64,12 @@ impl LocalSession {
             .as_ref()
             .map(|token| token.expose().to_string());
 
-        let (stop, stopped) = watch::channel(false);
+        // The worker stops first and the coordinator only after it, so a
+        // draining worker can still report its results and release leases.
+        let (stop_worker, worker_stopped) = watch::channel(false);
+        let (stop_coordinator, coordinator_stopped) = watch::channel(false);
         let coordinator = tokio::spawn(
-            Coordinator::new(store, config).serve(listener, wait_for_stop(stopped.clone())),
+            Coordinator::new(store, config).serve(listener, wait_for_stop(coordinator_stopped)),
         );
         let options = WorkerOptions {
             coordinator: format!("http://{address}"),
@@ -77,11 +81,12 @@ impl LocalSession {
             idle_poll: IDLE_POLL,
             max_backoff: MAX_BACKOFF,
         };
-        let worker = tokio::spawn(Worker::run(options, wait_for_stop(stopped)));
+        let worker = tokio::spawn(Worker::run(options, wait_for_stop(worker_stopped)));
         tracing::info!(grpc = %address, concurrency, "local coordinator and worker started");
 
         Ok(LocalSession {
-            stop,
+            stop_worker,
+            stop_coordinator,
             coordinator: Some(coordinator),
             worker: Some(worker),
         })
@@ -116,19 +121,23 @@ impl LocalSession {
     /// Stops the worker (running simulations finish or, after the drain
     /// timeout, are released to the queue), then the coordinator.
     pub async fn stop(mut self) -> Result<()> {
-        let _ = self.stop.send(true);
-        if let Some(worker) = self.worker.take() {
-            worker
+        let _ = self.stop_worker.send(true);
+        let worker_outcome = match self.worker.take() {
+            Some(worker) => worker
                 .await
-                .context("the worker task failed")?
-                .context("the worker stopped with an error")?;
-        }
+                .context("the worker task failed")
+                .and_then(|outcome| outcome.context("the worker stopped with an error")),
+            None => Ok(()),
+        };
+
+        let _ = self.stop_coordinator.send(true);
         if let Some(coordinator) = self.coordinator.take() {
             coordinator
                 .await
                 .context("the coordinator task failed")?
                 .context("the coordinator stopped with an error")?;
         }
+        worker_outcome?;
         tracing::info!("local coordinator and worker stopped");
         Ok(())
     }
