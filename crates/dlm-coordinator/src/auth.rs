@@ -30,9 +30,10 @@ impl Token {
         &self.value
     }
 
-    /// Compares in time independent of where the values differ; hashing
-    /// first also hides the expected length.
-    fn matches(&self, presented: &str) -> bool {
+    /// Returns whether `presented` equals the token. The comparison takes
+    /// the same time wherever the values differ, and hashing first also
+    /// hides the expected length.
+    pub fn matches(&self, presented: &str) -> bool {
         let expected = Sha256::digest(self.value.as_bytes());
         let presented = Sha256::digest(presented.as_bytes());
         expected.ct_eq(&presented).into()

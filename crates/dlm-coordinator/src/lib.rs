@@ -11,6 +11,7 @@ mod config;
 mod convert;
 mod error;
 pub mod export;
+pub mod metrics;
 pub mod reaper;
 mod server;
 mod submit;

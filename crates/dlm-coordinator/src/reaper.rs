@@ -29,6 +29,11 @@ pub async fn run(store: Store, config: ReaperConfig, shutdown: impl Future<Outpu
 
         match store.reap_expired_leases(config.max_attempts).await {
             Ok(outcome) if outcome.requeued + outcome.failed > 0 => {
+                crate::metrics::record_failures(
+                    "lease_expired",
+                    outcome.requeued + outcome.failed,
+                    outcome.failed,
+                );
                 tracing::warn!(
                     requeued = outcome.requeued,
                     failed = outcome.failed,

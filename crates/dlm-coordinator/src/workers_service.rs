@@ -8,6 +8,7 @@ use dlm_store::{CompleteOutcome, FailOutcome, LeaseRequest, Store};
 use tonic::{Request, Response, Status};
 
 use crate::convert;
+use crate::metrics;
 use crate::{ApiError, CoordinatorConfig};
 
 /// Most runs one `Lease` call may claim.
@@ -27,6 +28,7 @@ impl Workers for WorkersService {
     ) -> Result<Response<proto::LeaseResponse>, Status> {
         let request = request.into_inner();
         let worker_id = worker_id(&request.worker_id)?;
+        metrics::note_worker_call(worker_id, self.config.lease_duration);
         if request.model_version.is_empty() {
             return Err(ApiError::InvalidArgument {
                 field: "model_version",
@@ -45,6 +47,7 @@ impl Workers for WorkersService {
             })
             .await
             .map_err(ApiError::from)?;
+        metrics::record_leases(leases.len());
         if !leases.is_empty() {
             tracing::debug!(worker = worker_id, runs = leases.len(), "runs leased");
         }
@@ -62,6 +65,7 @@ impl Workers for WorkersService {
     ) -> Result<Response<proto::HeartbeatResponse>, Status> {
         let request = request.into_inner();
         let worker_id = worker_id(&request.worker_id)?;
+        metrics::note_worker_call(worker_id, self.config.lease_duration);
         let leases: Vec<_> = request.leases.iter().map(convert::lease_ref).collect();
 
         let outcome = self
@@ -99,6 +103,7 @@ impl Workers for WorkersService {
     ) -> Result<Response<proto::CompleteResponse>, Status> {
         let request = request.into_inner();
         let worker_id = worker_id(&request.worker_id)?;
+        metrics::note_worker_call(worker_id, self.config.lease_duration);
         let lease = convert::lease_ref(&convert::required(request.lease, "lease")?);
         let result = convert::run_result(convert::required(request.result, "result")?);
 
@@ -108,6 +113,7 @@ impl Workers for WorkersService {
             .await
             .map_err(ApiError::from)?;
         let stored = outcome == CompleteOutcome::Stored;
+        metrics::record_completion(stored, result.duration_seconds);
         if !stored {
             tracing::info!(
                 worker = worker_id,
@@ -134,6 +140,7 @@ impl Workers for WorkersService {
     ) -> Result<Response<proto::FailResponse>, Status> {
         let request = request.into_inner();
         let worker_id = worker_id(&request.worker_id)?;
+        metrics::note_worker_call(worker_id, self.config.lease_duration);
         let lease = convert::lease_ref(&convert::required(request.lease, "lease")?);
 
         let outcome = self
@@ -142,6 +149,7 @@ impl Workers for WorkersService {
             .await
             .map_err(ApiError::from)?;
         let run_failed = outcome == FailOutcome::Failed;
+        metrics::record_failures("reported", 1, u64::from(run_failed));
         tracing::warn!(
             worker = worker_id,
             run = lease.run_id,
@@ -160,6 +168,7 @@ impl Workers for WorkersService {
     ) -> Result<Response<proto::ReleaseResponse>, Status> {
         let request = request.into_inner();
         let worker_id = worker_id(&request.worker_id)?;
+        metrics::note_worker_call(worker_id, self.config.lease_duration);
         let leases: Vec<_> = request.leases.iter().map(convert::lease_ref).collect();
 
         let released = self

@@ -15,6 +15,7 @@ mod dialect;
 mod error;
 mod export;
 mod model;
+mod overview;
 mod queue;
 mod results;
 mod sweeps;

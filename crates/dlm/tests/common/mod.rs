@@ -35,7 +35,10 @@ pub fn dlm() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dlm"));
     command
         .env("RUST_LOG", "warn")
-        .env_remove("DLM_WORKER_TOKEN");
+        .env_remove("DLM_WORKER_TOKEN")
+        // `dlm serve` also serves HTTP, by default on port 8080; a free port
+        // lets coordinators of parallel tests coexist.
+        .env("DLM_HTTP_ADDR", "127.0.0.1:0");
     command
 }
 
