@@ -245,3 +245,45 @@ async fn interrupted_sweep_continues() {
     assert_eq!(summary["done"], run_count);
     assert_eq!(summary["reused_count"], stopped.counts.done);
 }
+
+#[test]
+fn sweep_without_fit_has_no_plot() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", directory.path().join("dlm.sqlite").display());
+    // One DLM configuration with one seed: too few runs for a fit.
+    let tiny = std::fs::read_to_string(tiny_sweep()).unwrap();
+    let single = tiny
+        .replace("seeds = 2", "seeds = 1")
+        .replace("[1e-4, 1e-3]", "[1e-4]")
+        .replace("[0.0, 0.5]", "[0.5]");
+    let file = directory.path().join("single.toml");
+    std::fs::write(&file, single).unwrap();
+    let stale_plot = directory.path().join("fit.svg");
+    std::fs::write(&stale_plot, "<svg/>").unwrap();
+
+    let output = run_sweep(&file, &database, &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("no fit: too few usable points"), "{stdout}");
+    assert!(stdout.contains("plot      none"), "{stdout}");
+    assert!(
+        !stale_plot.exists(),
+        "the plot of an earlier sweep was left"
+    );
+    assert!(directory.path().join("runs.csv").exists());
+
+    let output = run_sweep(&file, &database, &["--json"]);
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(summary["verdict"].is_null());
+    assert!(summary["fit"].is_null());
+    assert!(
+        summary["fit_error"]
+            .as_str()
+            .unwrap()
+            .contains("too few usable points")
+    );
+}

@@ -114,11 +114,7 @@ async fn run_sweep(
         }
     };
 
-    let output_directory = database_path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let summary = report::build(&store, &status, database_path, output_directory).await;
+    let summary = report::build(&store, &status, database_path).await;
     store.close().await;
     let summary = summary?;
     let text = if args.json {

@@ -109,13 +109,8 @@ impl Mean {
 }
 
 /// Reads the sweep's results, fits the bound and writes `runs.csv` and,
-/// when the fit succeeds, `fit.svg` into `output_directory`.
-pub async fn build(
-    store: &Store,
-    status: &SweepStatus,
-    database: &Path,
-    output_directory: &Path,
-) -> Result<SweepSummary> {
+/// when the fit succeeds, `fit.svg` in the directory of the database file.
+pub async fn build(store: &Store, status: &SweepStatus, database: &Path) -> Result<SweepSummary> {
     let sweep_id = status.id;
     let layout = CsvLayout::for_sweep(store, sweep_id)
         .await
@@ -150,7 +145,7 @@ pub async fn build(
         }
     }
 
-    let runs_csv = output_directory.join("runs.csv");
+    let runs_csv = database.with_file_name("runs.csv");
     let file = std::fs::File::create(&runs_csv)
         .with_context(|| format!("failed to create {}", runs_csv.display()))?;
     write_sweep_csv(store, sweep_id, std::io::BufWriter::new(file))
@@ -162,9 +157,10 @@ pub async fn build(
         Ok(report) => (Some(report), None),
         Err(error) => (None, Some(error.to_string())),
     };
+    let plot_path = database.with_file_name("fit.svg");
     let plot = match &fit_report {
         Some(report) => {
-            let path = output_directory.join("fit.svg");
+            let path = plot_path;
             let options = PlotOptions {
                 color_field: label.unwrap_or("class").to_string(),
                 ..PlotOptions::default()
@@ -175,7 +171,16 @@ pub async fn build(
                 .with_context(|| format!("failed to write {}", path.display()))?;
             Some(path)
         }
-        None => None,
+        None => {
+            // A plot of an earlier sweep would be mistaken for this one's.
+            match std::fs::remove_file(&plot_path) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(error)
+                        .with_context(|| format!("failed to remove {}", plot_path.display()));
+                }
+                _ => None,
+            }
+        }
     };
 
     let options = FitOptions::default();
