@@ -2,6 +2,8 @@
 //! fresh SQLite database in a temporary directory, and a second run of the
 //! same file reuses every stored result.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -286,4 +288,85 @@ fn sweep_without_fit_has_no_plot() {
             .unwrap()
             .contains("too few usable points")
     );
+}
+
+/// Sends one HTTP/1.1 request that closes the connection and returns the
+/// whole response.
+fn http_request(address: &str, head: &str, content_type: &str, body: &str) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    let request = format!(
+        "{head} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_posted_sweeps() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", directory.path().join("dlm.sqlite").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dlm"))
+        .arg("sweep")
+        .arg(tiny_sweep())
+        .args(["--database", &database, "--workers", "2"])
+        .args(["--serve", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the dlm binary starts");
+
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let address = loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "stderr ended without an HTTP address"
+        );
+        if let Some(rest) = line.strip_prefix("HTTP API listening on http://") {
+            break rest.split(';').next().unwrap().to_string();
+        }
+    };
+
+    // One more seed than the file: 5 new runs, 10 reused.
+    let document = std::fs::read_to_string(tiny_sweep())
+        .unwrap()
+        .replace("seeds = 2", "seeds = 3");
+    let response = http_request(&address, "POST /v1/sweeps", "application/toml", &document);
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+
+    let store = open_store(&database).await;
+    let mut polls = 0;
+    let posted = loop {
+        let sweeps = store.list_sweeps(10).await.unwrap();
+        assert_eq!(sweeps.len(), 2, "the file's sweep and the posted one");
+        if sweeps[0].counts.done == 15 {
+            break sweeps[0].clone();
+        }
+        polls += 1;
+        assert!(
+            polls < 6_000,
+            "the posted sweep was not run: {:?}",
+            sweeps[0].counts
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(posted.reused_count, 10);
+    store.close().await;
+
+    let signal = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signal.success());
+    let output = child.wait_with_output().unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(output.status.success(), "{rest}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("0 of 10 reused"), "{stdout}");
 }

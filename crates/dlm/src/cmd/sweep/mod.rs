@@ -8,12 +8,15 @@ mod progress;
 mod report;
 mod session;
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use dlm_coordinator::{SubmitError, submit_sweep};
-use dlm_store::{ConnectOptions, Store};
+use dlm_http::HttpSettings;
+use dlm_store::{ConnectOptions, Store, SweepStatus};
 use dlm_sweep::{Limits, SpecFormat};
+use tokio::net::TcpListener;
 
 use self::progress::Followed;
 use self::session::LocalSession;
@@ -36,6 +39,12 @@ pub struct SweepArgs {
     #[arg(long, value_name = "URL", default_value = "sqlite://dlm.sqlite")]
     database: String,
 
+    /// After the sweep, serve the HTTP API on this loopback address
+    /// (HOST:PORT; port 0 picks one) until Ctrl-C. The local worker keeps
+    /// running sweeps submitted there.
+    #[arg(long, value_name = "ADDR")]
+    serve: Option<SocketAddr>,
+
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
@@ -49,6 +58,15 @@ pub fn execute(args: SweepArgs) -> Result<()> {
         None => std::thread::available_parallelism().map_or(1, |cores| cores.get()),
     };
     let database_path = sqlite_path(&args.database)?;
+    if let Some(address) = args.serve
+        && !address.ip().is_loopback()
+    {
+        bail!(
+            "invalid --serve {address}: the local mode serves the HTTP API without a token, \
+             so only on a loopback address such as 127.0.0.1:8080; use dlm serve with an API \
+             token to serve other machines"
+        );
+    }
     let format = SpecFormat::from_path(&args.file)
         .with_context(|| format!("invalid sweep file {}", args.file.display()))?;
     let document = std::fs::read_to_string(&args.file)
@@ -65,6 +83,14 @@ async fn run_sweep(
     document: String,
     format: SpecFormat,
 ) -> Result<()> {
+    let http_listener = match args.serve {
+        Some(address) => Some(
+            TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen on {address} for HTTP"))?,
+        ),
+        None => None,
+    };
     let store = Store::open(&args.database, &ConnectOptions::default())
         .await
         .with_context(|| format!("cannot open the database {}", args.database))?;
@@ -93,13 +119,13 @@ async fn run_sweep(
         "sweep submitted"
     );
 
+    let max_runs_per_sweep = limits.max_runs;
     let mut session = LocalSession::start(store.clone(), config, workers).await?;
     let followed = progress::follow(&store, &submitted, &mut session, shutdown_signal()).await;
-    session.stop().await?;
-
-    let status = match followed? {
-        Followed::Finished(status) => status,
-        Followed::Interrupted(status) => {
+    let status = match followed {
+        Ok(Followed::Finished(status)) => status,
+        Ok(Followed::Interrupted(status)) => {
+            session.stop().await?;
             // The draining worker may have finished more runs since.
             let status = store
                 .sweep_status(submitted.sweep_id)
@@ -112,17 +138,66 @@ async fn run_sweep(
                 status.run_count
             );
         }
+        Err(error) => {
+            let _ = session.stop().await;
+            store.close().await;
+            return Err(error);
+        }
     };
 
-    let summary = report::build(&store, &status, database_path).await;
+    let reported = report_and_serve(
+        args,
+        &store,
+        &status,
+        database_path,
+        http_listener,
+        max_runs_per_sweep,
+    )
+    .await;
+    let stopped = session.stop().await;
     store.close().await;
-    let summary = summary?;
+    reported?;
+    stopped
+}
+
+/// Prints the results of the finished sweep, then serves the HTTP API on
+/// `http_listener`, when given, until a shutdown signal.
+async fn report_and_serve(
+    args: &SweepArgs,
+    store: &Store,
+    status: &SweepStatus,
+    database_path: &Path,
+    http_listener: Option<TcpListener>,
+    max_runs_per_sweep: u64,
+) -> Result<()> {
+    let summary = report::build(store, status, database_path).await?;
     let text = if args.json {
         report::json_output(&summary)?
     } else {
         report::human_output(&summary)
     };
-    super::fit::write_stdout(&text)
+    super::fit::write_stdout(&text)?;
+
+    let Some(listener) = http_listener else {
+        return Ok(());
+    };
+    let address = listener
+        .local_addr()
+        .context("cannot read the HTTP address")?;
+    // On stderr, so that stdout stays one JSON object under --json.
+    eprintln!("HTTP API listening on http://{address}; press Ctrl-C to stop");
+    tracing::info!(http = %address, "HTTP API started");
+    let settings = HttpSettings {
+        max_runs_per_sweep,
+        lease_duration: session::LEASE_DURATION,
+        ..HttpSettings::default()
+    };
+    let router = dlm_http::router(store.clone(), settings);
+    dlm_http::serve(listener, router, shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    tracing::info!("HTTP API stopped");
+    Ok(())
 }
 
 /// Returns the file path of a `sqlite://PATH` or `sqlite:PATH` URL.

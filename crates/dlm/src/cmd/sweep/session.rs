@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 /// Lease duration of the local coordinator. A run leased by a process that
 /// was killed is queued again this long after its last heartbeat, so a rerun
 /// waits at most this long for it.
-const LEASE_DURATION: Duration = Duration::from_secs(20);
+pub const LEASE_DURATION: Duration = Duration::from_secs(20);
 
 /// Time the worker lets running simulations finish after Ctrl-C before it
 /// releases their leases.
