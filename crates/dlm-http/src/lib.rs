@@ -8,10 +8,14 @@
 //! `application/problem+json` body built in the `problem` module.
 
 mod auth;
+mod filter;
+mod fit;
 mod openapi;
 mod ops;
 mod problem;
 mod routes;
+mod run_detail;
+mod runs;
 mod sweeps;
 mod telemetry;
 mod views;

@@ -4,7 +4,7 @@
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::{ops, problem, sweeps, views};
+use crate::{fit, ops, problem, run_detail, runs, sweeps, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +21,10 @@ use crate::{ops, problem, sweeps, views};
         sweeps::list,
         sweeps::get,
         sweeps::cancel,
+        runs::list_runs,
+        run_detail::get_run,
+        fit::fit_json,
+        fit::fit_svg,
     ),
     components(schemas(
         problem::Problem,
@@ -29,10 +33,16 @@ use crate::{ops, problem, sweeps, views};
         views::RunCountsView,
         views::SweepPage,
         ops::HealthStatus,
+        runs::RunSummary,
+        runs::RunPage,
+        run_detail::RunDetail,
+        run_detail::RunResultView,
     )),
     modifiers(&BearerScheme),
     tags(
         (name = "sweeps", description = "Submit, list, inspect and cancel sweeps"),
+        (name = "runs", description = "Query a sweep's runs and read one run"),
+        (name = "fit", description = "Fit the forgetting bound over a sweep's runs"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

@@ -43,6 +43,9 @@ pub enum HttpError {
     #[error(transparent)]
     Store(#[from] StoreError),
 
+    #[error(transparent)]
+    Fit(#[from] dlm_fit::FitError),
+
     /// A query or path parameter with an invalid value.
     #[error("invalid {field} {value:?}: {reason}")]
     InvalidParameter {
@@ -109,6 +112,11 @@ impl HttpError {
                 problem(StatusCode::BAD_REQUEST, "invalid-parameter", detail)
                     .with_input(Some(field.clone()), Some(value.clone()))
             }
+            HttpError::Fit(dlm_fit::FitError::InvalidOption { field, value, .. }) => {
+                problem(StatusCode::BAD_REQUEST, "invalid-parameter", detail)
+                    .with_input(Some(field.to_string()), Some(value.clone()))
+            }
+            HttpError::Fit(_) => problem(StatusCode::UNPROCESSABLE_ENTITY, "fit-failed", detail),
             HttpError::InvalidBody(_) => problem(StatusCode::BAD_REQUEST, "invalid-body", detail),
             HttpError::Unauthorized(_) => problem(StatusCode::UNAUTHORIZED, "unauthorized", detail),
             HttpError::RouteNotFound { .. } => problem(StatusCode::NOT_FOUND, "not-found", detail),

@@ -12,7 +12,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::problem::{HttpError, PROBLEM_CONTENT_TYPE, status_problem};
-use crate::{AppState, HttpSettings, auth, ops, sweeps, telemetry};
+use crate::{AppState, HttpSettings, auth, fit, ops, run_detail, runs, sweeps, telemetry};
 
 /// Builds the API over `store`. Installs the process's Prometheus recorder
 /// on first use, so counters recorded by a coordinator in the same process
@@ -33,6 +33,10 @@ pub fn router(store: Store, settings: HttpSettings) -> Router {
         .route("/v1/sweeps", post(sweeps::submit).get(sweeps::list))
         .route("/v1/sweeps/{id}", get(sweeps::get))
         .route("/v1/sweeps/{id}/cancel", post(sweeps::cancel))
+        .route("/v1/sweeps/{id}/runs", get(runs::list_runs))
+        .route("/v1/sweeps/{id}/fit", get(fit::fit_json))
+        .route("/v1/sweeps/{id}/fit.svg", get(fit::fit_svg))
+        .route("/v1/runs/{id}", get(run_detail::get_run))
         .fallback(route_not_found)
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_token))
         // The tower-http limit replaces axum's 2 MiB default for extractors.

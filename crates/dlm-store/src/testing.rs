@@ -146,6 +146,39 @@ macro_rules! backend_tests {
     };
 }
 
+/// Leases every queued run of `model_version` as worker `worker_id` and
+/// completes each with the result `result_for` builds for its lease,
+/// through the store calls the coordinator makes, without simulating.
+/// Returns the number of runs completed.
+pub async fn complete_queued_runs(
+    store: &Store,
+    worker_id: &str,
+    model_version: &str,
+    mut result_for: impl FnMut(&crate::Lease) -> crate::RunResult,
+) -> usize {
+    let request = crate::LeaseRequest {
+        worker_id: worker_id.to_string(),
+        max_runs: 500,
+        model_version: model_version.to_string(),
+        duration: std::time::Duration::from_secs(600),
+    };
+    let mut completed = 0;
+    loop {
+        let leases = store.lease(&request).await.expect("cannot lease runs");
+        if leases.is_empty() {
+            return completed;
+        }
+        for lease in &leases {
+            let result = result_for(lease);
+            store
+                .complete(worker_id, lease.reference(), &result)
+                .await
+                .expect("cannot complete a run");
+            completed += 1;
+        }
+    }
+}
+
 /// Returns `url` with its database name (the path after the host) replaced.
 fn replace_database_name(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {

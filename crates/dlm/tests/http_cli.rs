@@ -4,7 +4,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use dlm_store::testing::TestDatabase;
+use dlm_store::testing::{TestDatabase, complete_queued_runs};
+use dlm_store::{Lease, RunResult};
 use serde_json::Value;
 
 const TINY_SWEEP: &str = include_str!("../../../examples/sweep-tiny.toml");
@@ -118,4 +119,94 @@ fn non_loopback_http_needs_token() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("0.0.0.0:0"), "{stderr}");
     assert!(stderr.contains("DLM_API_TOKEN"), "{stderr}");
+}
+
+/// A sweep of 6 temperatures, 3 seeds and the matched SGD baseline, on a
+/// short split task; its results are made up, never simulated.
+const FIT_SWEEP: &str = r#"
+name = "fit agreement"
+seeds = 3
+baselines = ["sgd"]
+[base.tasks]
+kind = "split"
+num_tasks = 2
+steps_per_task = 10
+[grid]
+"dynamics.temperature" = [1e-4, 2e-4, 3e-4, 4e-4, 5e-4, 6e-4]
+"#;
+
+/// A made-up result in which forgetting falls with sigma.
+fn synthetic_result(lease: &Lease) -> RunResult {
+    let config: Value = serde_json::from_str(&lease.canonical_config).unwrap();
+    let temperature = config["dynamics"]["temperature"].as_f64().unwrap_or(0.0);
+    let sigma = 0.05 + temperature * 1e3 + (lease.seed % 3) as f64 * 0.02;
+    let forgetting = 0.5 * (-sigma / 0.6).exp() * (1.0 + (lease.run_id % 4) as f64 * 0.03);
+    RunResult {
+        metrics: vec![
+            ("F".to_string(), Some(forgetting)),
+            ("LA".to_string(), Some(0.85)),
+            ("sigma_flux_mean".to_string(), Some(sigma)),
+        ],
+        diverged: false,
+        diverged_step: None,
+        accuracy_json: "[[0.9]]".to_string(),
+        series_json: "{}".to_string(),
+        duration_seconds: 1.0,
+    }
+}
+
+#[tokio::test]
+async fn http_fit_matches_dlm_fit() {
+    let database = TestDatabase::postgres().await;
+    let (_serve, base_url) = start_serve(database.url());
+    let client = reqwest::Client::new();
+    let submitted: Value = client
+        .post(format!("{base_url}/v1/sweeps"))
+        .header("content-type", "application/toml")
+        .bearer_auth(API_TOKEN)
+        .body(FIT_SWEEP)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sweep_id = submitted["sweep_id"].as_i64().unwrap();
+    let store = database.store().await;
+    let completed = complete_queued_runs(&store, "synthetic", dlm_sim::MODEL_VERSION, synthetic_result).await;
+    assert_eq!(completed, 21, "18 DLM runs and 3 baseline runs");
+
+    let get = |path: String| client.get(format!("{base_url}{path}")).send();
+    let served: Value = get(format!("/v1/sweeps/{sweep_id}/fit?bootstrap=200&seed=7"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let csv = get(format!("/v1/sweeps/{sweep_id}/runs?format=csv&filter=role=dlm"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let csv_path = directory.path().join("runs.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+
+    let output = dlm()
+        .args(["fit", "--input", csv_path.to_str().unwrap(), "--json"])
+        .args(["--sigma-column", "sigma_flux_mean", "--bootstrap", "200", "--seed", "7"])
+        .output()
+        .expect("cannot run dlm fit");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let printed = printed.as_object().unwrap();
+    assert!(printed.contains_key("k"), "{printed:?}");
+    for (key, value) in printed {
+        assert_eq!(&served[key], value, "field {key}");
+    }
+    assert_eq!(served["n_used"], 18);
+    assert_eq!(served["baselines"][0]["role"], "sgd", "{served}");
+    assert!(served["baselines"][0]["comparison"]["ratio"].is_number(), "{served}");
 }

@@ -4,4 +4,5 @@
 mod server;
 
 mod ops;
+mod runs;
 mod sweeps;

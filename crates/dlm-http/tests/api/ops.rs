@@ -73,6 +73,10 @@ async fn openapi_lists_every_route() {
         "GET /v1/sweeps",
         "GET /v1/sweeps/{id}",
         "POST /v1/sweeps/{id}/cancel",
+        "GET /v1/sweeps/{id}/runs",
+        "GET /v1/sweeps/{id}/fit",
+        "GET /v1/sweeps/{id}/fit.svg",
+        "GET /v1/runs/{id}",
     ]
     .into_iter()
     .map(String::from)
