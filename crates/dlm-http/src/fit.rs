@@ -70,7 +70,7 @@ pub struct FitResponse {
 #[derive(Debug, Serialize)]
 pub struct BaselineComparison {
     pub role: String,
-    /// Null when the ratio is undefined; `error` says why.
+    /// Null when the ratio is undefined, and then `error` gives the reason.
     pub comparison: Option<BaselineRatio>,
     pub error: Option<String>,
 }

@@ -42,7 +42,7 @@ pub struct RunResultView {
     pub diverged_step: Option<u64>,
     /// Summary metrics by name; null where undefined.
     pub summary: BTreeMap<String, Option<f64>>,
-    /// Accuracy matrix: row k holds the accuracy on each task after
+    /// Accuracy matrix: row k contains the accuracy on each task after
     /// training task k.
     #[schema(value_type = Object)]
     pub accuracy: Value,
@@ -66,9 +66,7 @@ pub(crate) async fn get_run(
     State(state): State<AppState>,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<RunDetail>, HttpError> {
-    let Path(run_id) = id.map_err(|rejection| {
-        HttpError::invalid("id", "", format!("{}; use a whole number", rejection.body_text()))
-    })?;
+    let run_id = crate::sweeps::path_id(id)?;
     tracing::Span::current().record("run", run_id);
 
     let run = state.store.run(run_id).await?;
@@ -106,8 +104,8 @@ pub(crate) async fn get_run(
     }))
 }
 
-fn parse_stored(run_id: i64, what: &str, text: &str) -> Result<Value, HttpError> {
+fn parse_stored(run_id: i64, part: &str, text: &str) -> Result<Value, HttpError> {
     serde_json::from_str(text).map_err(|error| {
-        HttpError::Internal(format!("run {run_id} has an invalid stored {what}: {error}"))
+        HttpError::Internal(format!("run {run_id} has an invalid stored {part}: {error}"))
     })
 }

@@ -70,7 +70,7 @@ struct SortKey {
     descending: bool,
 }
 
-/// Where a row stands in the listing order: its sort value and run id.
+/// Position of a row in the listing order: its sort value and run id.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Position {
     value: FieldValue,
@@ -79,10 +79,10 @@ struct Position {
 
 /// Lists a sweep's runs, filtered and sorted, as JSON pages or CSV.
 ///
-/// Query: `filter=KEY OP VALUE` (repeatable; all must hold), `sort=KEY` or
-/// `sort=-KEY` (descending), `limit` (1 to 500, default 50), `cursor`, and
-/// `format=csv` (or `Accept: text/csv`) for every matching run as CSV in
-/// run id order. KEY is `metric.NAME`, `config.PATH`, or one of run_id,
+/// Query: `filter=KEY OP VALUE` (repeatable, and all must hold), `sort=KEY`
+/// or `sort=-KEY` (descending), `limit` (1 to 500, default 50) and `cursor`.
+/// `format=csv` (or `Accept: text/csv`) returns every matching run as CSV
+/// in run id order. KEY is `metric.NAME`, `config.PATH`, or one of run_id,
 /// seed, role, state, diverged.
 #[utoipa::path(get, path = "/v1/sweeps/{id}/runs", tag = "runs",
     params(

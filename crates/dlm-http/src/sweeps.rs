@@ -140,11 +140,17 @@ pub(crate) async fn cancel(
 
 /// Reads the sweep id of the path and records it on the request's span.
 pub(crate) fn sweep_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, HttpError> {
-    let Path(sweep_id) = id.map_err(|rejection| {
-        HttpError::invalid("id", "", format!("{}; use a whole number", rejection.body_text()))
-    })?;
+    let sweep_id = path_id(id)?;
     tracing::Span::current().record("sweep", sweep_id);
     Ok(sweep_id)
+}
+
+/// Reads the numeric id of the path.
+pub(crate) fn path_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, HttpError> {
+    let Path(id) = id.map_err(|rejection| {
+        HttpError::invalid("id", "", format!("{}; use a whole number", rejection.body_text()))
+    })?;
+    Ok(id)
 }
 
 /// Maps a failure to read the body to 413 (over the limit) or 400.

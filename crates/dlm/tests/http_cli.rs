@@ -135,7 +135,7 @@ steps_per_task = 10
 "dynamics.temperature" = [1e-4, 2e-4, 3e-4, 4e-4, 5e-4, 6e-4]
 "#;
 
-/// A made-up result in which forgetting falls with sigma.
+/// Builds a made-up result in which forgetting falls with sigma.
 fn synthetic_result(lease: &Lease) -> RunResult {
     let config: Value = serde_json::from_str(&lease.canonical_config).unwrap();
     let temperature = config["dynamics"]["temperature"].as_f64().unwrap_or(0.0);

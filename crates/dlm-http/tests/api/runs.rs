@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::server::{TestServer, expect_problem};
 
-/// A sweep of `temperatures` grid values times `seeds` seeds, on the
-/// teacher task so that expansion is cheap.
+/// Builds a sweep of `temperatures` grid values times `seeds` seeds, with
+/// short tasks so that expansion is cheap.
 fn grid_sweep(temperatures: usize, seeds: usize) -> String {
     let values: Vec<String> = (1..=temperatures).map(|index| format!("{}", index as f64 * 1e-4)).collect();
     format!(
