@@ -71,6 +71,11 @@ fn invalid_cases() -> Vec<InvalidCase> {
             message_part: "need 12 classes but the data set has 10; use at most 5 tasks",
         },
         InvalidCase {
+            json: r#"{"tasks": {"num_tasks": 4611686018427387904, "classes_per_task": 4}}"#,
+            field: "tasks.num_tasks",
+            message_part: "need more classes but the data set has 10",
+        },
+        InvalidCase {
             json: r#"{"tasks": {"batch_size": 400}}"#,
             field: "tasks.batch_size",
             message_part: "larger than the smallest task's training set (283 examples)",

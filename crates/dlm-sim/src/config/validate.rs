@@ -242,8 +242,10 @@ fn validate_tasks(tasks: &TaskConfig, data: &DataConfig) -> Result<(), ConfigErr
 
 /// Rejects a split sequence that needs more classes than the data set has.
 pub(crate) fn check_split_fits(tasks: &TaskConfig, classes: usize) -> Result<(), ConfigError> {
-    let needed = tasks.num_tasks * tasks.classes_per_task;
-    if needed > classes {
+    // Huge counts from a sweep file must give this error, not an overflow.
+    let needed = tasks.num_tasks.checked_mul(tasks.classes_per_task);
+    if needed.is_none_or(|needed| needed > classes) {
+        let needed = needed.map_or_else(|| "more".to_string(), |needed| needed.to_string());
         return Err(ConfigError::new(
             "tasks.num_tasks",
             tasks.num_tasks,
