@@ -98,8 +98,10 @@ async fn killed_worker_runs_are_retaken() {
     assert_every_run_done_once(&store, submitted.sweep_id).await;
     for run_id in orphaned {
         let run = store.run(run_id).await.unwrap();
-        assert_eq!(run.failed_attempts, 1, "run {run_id} was requeued after its lease expired");
-        assert_eq!(run.attempt, 2, "run {run_id} was leased again");
+        // Under load the survivor's own 2 s lease may lapse too, so an
+        // orphaned run can count more than one expired attempt.
+        assert!(run.failed_attempts >= 1, "run {run_id} was requeued after its lease expired");
+        assert!(run.attempt >= 2, "run {run_id} was leased again");
         let result = store.result(run_id).await.unwrap().unwrap();
         assert_eq!(result.worker_id, "survivor");
     }
