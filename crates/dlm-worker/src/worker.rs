@@ -23,6 +23,9 @@ use crate::execute::{Execution, execute};
 /// steps, so they normally return at once.
 const STOPPED_RUN_WAIT: Duration = Duration::from_secs(10);
 
+/// How often the heartbeat loop checks whether a heartbeat is due.
+const HEARTBEAT_TICK: Duration = Duration::from_millis(50);
+
 /// Settings of a worker: its coordinator, identity and capacity.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -340,14 +343,25 @@ async fn report(
 /// Extends the held leases every heartbeat period and marks the ones the
 /// coordinator returns as lost.
 async fn heartbeat_loop(shared: Arc<Shared>) {
+    let mut last_sent = tokio::time::Instant::now();
     loop {
-        let period = Duration::from_millis(shared.heartbeat_millis.load(Ordering::Relaxed));
-        tokio::time::sleep(period).await;
-
+        // The period is read again on every tick rather than slept in one
+        // piece, because the first lease response replaces its 10 s
+        // default, and a lease shorter than that would expire before the
+        // first heartbeat. While nothing is held the clock restarts, so a
+        // new lease gets its first heartbeat about one period after it began.
+        tokio::time::sleep(HEARTBEAT_TICK).await;
         let leases = shared.held_leases();
         if leases.is_empty() {
+            last_sent = tokio::time::Instant::now();
             continue;
         }
+        let period = Duration::from_millis(shared.heartbeat_millis.load(Ordering::Relaxed));
+        if last_sent.elapsed() < period {
+            continue;
+        }
+        last_sent = tokio::time::Instant::now();
+
         let request = proto::HeartbeatRequest {
             worker_id: shared.worker_id.clone(),
             leases,
