@@ -6,9 +6,10 @@
 
 use clap::{Parser, Subcommand};
 
+use dlm_bench::sweep;
+
 mod peer;
 mod queue;
-mod sweep;
 
 /// Benchmarks of the dlm-sweep service. Each case runs against a fresh
 /// PostgreSQL database created on the server named by DATABASE_URL

@@ -12,8 +12,8 @@ use dlm_store::testing::TestDatabase;
 use dlm_store::{RunState, Store};
 
 use common::{
-    Processes, SWEEP_TIMEOUT, TINY_SWEEP, dlm, spawn_coordinator, start_coordinator,
-    start_worker, submit_sweep, terminate, wait_for_exit, wait_for_lease, wait_for_sweep,
+    Processes, SWEEP_TIMEOUT, TINY_SWEEP, dlm, free_loopback_address, spawn_coordinator,
+    start_coordinator, start_worker, submit_sweep, terminate, wait_for_exit, wait_for_lease, wait_for_sweep,
     worker_command,
 };
 
@@ -203,13 +203,7 @@ async fn wrong_token_logs_peer_not_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_waits_for_late_coordinator() {
     let database = TestDatabase::postgres().await;
-    // A free loopback port, closed again so the coordinator can take it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
+    let address = free_loopback_address();
     let log = tempfile::NamedTempFile::new().unwrap();
     let worker = worker_command(&format!("http://{address}"), "patient")
         .stderr(log.reopen().unwrap())

@@ -13,6 +13,10 @@ use dlm_proto::v1 as proto;
 use dlm_proto::v1::sweeps_client::SweepsClient;
 use dlm_store::{RunState, Store};
 
+pub mod faults;
+pub mod proxy;
+pub mod synthetic;
+
 pub const TINY_SWEEP: &str = include_str!("../../../../examples/sweep-tiny.toml");
 
 /// Upper bound on a sweep's wall time, so a broken build fails instead of
@@ -44,17 +48,34 @@ pub fn dlm() -> Command {
 
 /// Starts `dlm serve` on a free port and returns it with its gRPC URL.
 pub fn start_coordinator(database_url: &str, lease_seconds: &str) -> (Child, String) {
-    let mut command = dlm();
-    command
-        .args([
-            "serve",
-            "--database-url",
-            database_url,
-            "--grpc",
-            "127.0.0.1:0",
-        ])
-        .args(["--lease-seconds", lease_seconds]);
+    let mut command = serve_command(database_url, "127.0.0.1:0");
+    command.args(["--lease-seconds", lease_seconds]);
     spawn_coordinator(command)
+}
+
+/// Returns a `dlm serve` command with gRPC on `grpc_address`, which callers
+/// may extend before spawning.
+pub fn serve_command(database_url: &str, grpc_address: &str) -> Command {
+    let mut command = dlm();
+    command.args([
+        "serve",
+        "--database-url",
+        database_url,
+        "--grpc",
+        grpc_address,
+    ]);
+    command
+}
+
+/// Returns a free loopback address, its port closed again so that a
+/// coordinator can take it.
+pub fn free_loopback_address() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
 }
 
 /// Spawns a prepared `dlm serve` command and reads the address it prints.
