@@ -1,7 +1,7 @@
-//! Tokens stay out of the logs: `dlm serve` and two `dlm worker` processes,
+//! Tokens stay out of the logs. `dlm serve` and two `dlm worker` processes,
 //! one with a wrong worker token and one with the right one, log at debug
-//! level for the dlm crates while a sweep runs, and neither token string
-//! appears in any of their output.
+//! level for the dlm crates while a sweep runs. Neither token string may
+//! appear in any of their output.
 
 mod common;
 

@@ -40,7 +40,7 @@ impl Scale {
     }
 }
 
-/// A sweep of `runs` runs of one tiny split-digits configuration, varied
+/// Returns a sweep of `runs` runs of one tiny split-digits configuration, varied
 /// only by seed, so each run takes a fraction of a second.
 pub fn cheap_sweep(name: &str, runs: u64) -> String {
     digits_sweep(
@@ -50,7 +50,7 @@ pub fn cheap_sweep(name: &str, runs: u64) -> String {
     )
 }
 
-/// A sweep of `runs` runs of `steps_per_task` plain SGD steps on each of
+/// Returns a sweep of `runs` runs of `steps_per_task` plain SGD steps on each of
 /// two tasks: about 9 s for 200,000 steps on a 2-core machine. SGD,
 /// because the default Langevin dynamics of this tiny model diverges and
 /// ends a long run early.

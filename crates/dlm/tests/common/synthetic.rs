@@ -92,7 +92,7 @@ pub async fn run_synthetic_worker(
     leases
 }
 
-/// Reports a synthetic result, retrying until the coordinator answers.
+/// Reports a synthetic result, retrying until a request succeeds.
 async fn complete(client: &mut WorkersClient<Channel>, worker_id: &str, lease: proto::LeaseRef) {
     loop {
         let request = proto::CompleteRequest {
