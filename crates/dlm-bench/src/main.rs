@@ -4,12 +4,15 @@
 //! The figures go to standard output as a Markdown table, ready for
 //! `docs/benchmarks.md`. Progress goes to standard error.
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 use dlm_bench::sweep;
 
 mod peer;
 mod queue;
+mod service;
 
 /// Benchmarks of the dlm-sweep service. Each case runs against a fresh
 /// PostgreSQL database created on the server named by DATABASE_URL
@@ -27,12 +30,29 @@ enum Command {
     /// over gRPC and complete them at once, against a pgbench loop of
     /// SKIP LOCKED claims and completions on the same schema.
     Queue(queue::QueueArgs),
+
+    /// Submission and export through a real `dlm serve` process: a large
+    /// grid posted over HTTP, then its CSV export, with the coordinator's
+    /// peak memory during each.
+    Service(service::ServiceArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs the benchmark and prints a failure as one line, without a backtrace.
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
-    match cli.command {
+    match command {
         Command::Queue(args) => runtime.block_on(queue::execute(args)),
+        Command::Service(args) => runtime.block_on(service::execute(args)),
     }
 }

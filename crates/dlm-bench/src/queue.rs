@@ -133,7 +133,7 @@ async fn measure_service(runs: u64, workers: usize, batch: u32) -> anyhow::Resul
 
 /// Leases and completes runs until the queue is empty; returns the runs
 /// completed and the duration of every Lease call.
-async fn drain_queue(
+pub async fn drain_queue(
     url: String,
     worker_id: String,
     batch: u32,
