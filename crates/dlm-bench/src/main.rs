@@ -12,6 +12,7 @@ use dlm_bench::sweep;
 
 mod peer;
 mod queue;
+mod scaling;
 mod service;
 
 /// Benchmarks of the dlm-sweep service. Each case runs against a fresh
@@ -35,6 +36,11 @@ enum Command {
     /// grid posted over HTTP, then its CSV export, with the coordinator's
     /// peak memory during each.
     Service(service::ServiceArgs),
+
+    /// Scaling on real simulations: a sweep file through `dlm sweep` with
+    /// 1 and 2 workers on SQLite, and through `dlm serve` plus `dlm worker`
+    /// on PostgreSQL, with the share of time spent outside simulation.
+    Scaling(scaling::ScalingArgs),
 }
 
 /// Runs the benchmark and prints a failure as one line, without a backtrace.
@@ -54,5 +60,6 @@ fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Queue(args) => runtime.block_on(queue::execute(args)),
         Command::Service(args) => runtime.block_on(service::execute(args)),
+        Command::Scaling(args) => runtime.block_on(scaling::execute(args)),
     }
 }

@@ -27,10 +27,10 @@ pub struct ServiceArgs {
 }
 
 /// A `dlm serve` child process, killed when dropped.
-struct Coordinator {
+pub struct Coordinator {
     child: Child,
-    grpc_url: String,
-    http_url: String,
+    pub grpc_url: String,
+    pub http_url: String,
 }
 
 impl Drop for Coordinator {
@@ -43,7 +43,7 @@ impl Drop for Coordinator {
 impl Coordinator {
     /// Starts `dlm serve` on free loopback ports and reads them from its
     /// standard output.
-    fn start(database_url: &str) -> anyhow::Result<Coordinator> {
+    pub fn start(database_url: &str) -> anyhow::Result<Coordinator> {
         let mut child = Command::new(dlm_binary()?)
             .args(["serve", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
             .arg("--database-url")
@@ -95,7 +95,7 @@ impl Coordinator {
 }
 
 /// Returns the `dlm` binary built beside this one.
-fn dlm_binary() -> anyhow::Result<PathBuf> {
+pub fn dlm_binary() -> anyhow::Result<PathBuf> {
     let here = std::env::current_exe()?;
     let path = here.with_file_name("dlm");
     if !path.exists() {
