@@ -11,7 +11,7 @@ use dlm_store::testing::TestDatabase;
 
 use crate::sweep::queue_runs;
 
-/// What one pgbench run measured.
+/// Figures of one pgbench run.
 pub struct PeerFigures {
     pub runs_per_second: f64,
 }
@@ -54,7 +54,7 @@ pub async fn measure(runs: u64, clients: usize) -> anyhow::Result<PeerFigures> {
     Ok(PeerFigures { runs_per_second })
 }
 
-/// The pgbench script: one run claimed in one transaction, its result and
+/// Returns the pgbench script: one run claimed in one transaction, its result and
 /// metrics stored and the run marked done in a second, as the service does.
 fn script_text() -> String {
     let names: Vec<String> = dlm_sim::Summary::METRIC_NAMES

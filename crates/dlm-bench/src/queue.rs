@@ -37,7 +37,7 @@ pub struct QueueArgs {
     no_peer: bool,
 }
 
-/// What one service case measured.
+/// Figures of one service case.
 struct ServiceFigures {
     runs_per_second: f64,
     lease_p50: Duration,

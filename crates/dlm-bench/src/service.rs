@@ -13,6 +13,7 @@ use futures::StreamExt;
 use tokio::task::JoinSet;
 
 use crate::queue::drain_queue;
+use crate::sweep::synthetic_document;
 
 #[derive(Debug, clap::Args)]
 pub struct ServiceArgs {
@@ -96,8 +97,8 @@ impl Coordinator {
 
 /// Returns the `dlm` binary built beside this one.
 pub fn dlm_binary() -> anyhow::Result<PathBuf> {
-    let here = std::env::current_exe()?;
-    let path = here.with_file_name("dlm");
+    let current = std::env::current_exe()?;
+    let path = current.with_file_name("dlm");
     if !path.exists() {
         bail!("{} not found; build it with cargo build --release --bin dlm", path.display());
     }
@@ -114,12 +115,7 @@ pub async fn execute(args: ServiceArgs) -> anyhow::Result<()> {
     let idle_mib = coordinator.peak_memory_mib()?;
 
     eprintln!("submit: {} runs over HTTP", args.runs);
-    let document = format!(
-        "name = \"submission-bench\"\nseeds = {}\n\n\
-         [base.model]\nhidden = [16]\n\n\
-         [base.tasks]\nnum_tasks = 2\nsteps_per_task = 20\n",
-        args.runs
-    );
+    let document = synthetic_document("submission-bench", args.runs);
     let started = Instant::now();
     let response = client
         .post(format!("{}/v1/sweeps", coordinator.http_url))

@@ -8,18 +8,24 @@ use dlm_sweep::{Limits, SpecFormat};
 
 /// Queues `runs` runs in `store` as one sweep.
 pub async fn queue_runs(store: &Store, runs: u64) -> anyhow::Result<SubmitOutcome> {
-    let document = format!(
-        "name = \"queue-bench\"\nseeds = {runs}\n\n\
-         [base.model]\nhidden = [16]\n\n\
-         [base.tasks]\nnum_tasks = 2\nsteps_per_task = 20\n"
-    );
+    let document = synthetic_document("queue-bench", runs);
     let limits = Limits { max_runs: runs };
     dlm_coordinator::submit_sweep(store, document, SpecFormat::Toml, limits)
         .await
         .with_context(|| format!("cannot queue {runs} synthetic runs"))
 }
 
-/// A result as a worker would report it: every summary metric set, a
+/// Returns a TOML sweep named `name` of one small valid configuration
+/// replicated over `runs` seeds.
+pub fn synthetic_document(name: &str, runs: u64) -> String {
+    format!(
+        "name = \"{name}\"\nseeds = {runs}\n\n\
+         [base.model]\nhidden = [16]\n\n\
+         [base.tasks]\nnum_tasks = 2\nsteps_per_task = 20\n"
+    )
+}
+
+/// Builds a result as a worker would report it: every summary metric set, a
 /// 3x2 accuracy matrix and empty series, so each completion writes as
 /// many rows as a real one.
 pub fn synthetic_result() -> proto::RunResult {

@@ -22,7 +22,7 @@ use common::faults::{
 use common::proxy::Proxy;
 use common::synthetic::{SyntheticWorker, run_synthetic_worker};
 use common::{
-    Processes, dlm, free_loopback_address, serve_command, spawn_coordinator, start_coordinator,
+    Processes, free_loopback_address, serve_command, spawn_coordinator, start_coordinator,
     start_worker, submit_sweep, wait_for_sweep,
 };
 
