@@ -1,9 +1,8 @@
 //! Queries over the whole store rather than one sweep. The HTTP API's
 //! readiness and metrics endpoints read the liveness probe, the run counts
-//! by state and the workers holding leases. Its sweep list walks pages of
-//! sweeps with a cursor.
+//! by state and the workers holding leases.
 
-use crate::{RunState, Store, StoreError, SweepStatus, with_backend};
+use crate::{RunState, Store, StoreError, with_backend};
 
 impl Store {
     /// Runs a trivial query, to check that the database responds.
@@ -54,30 +53,5 @@ impl Store {
             .await?
         });
         Ok(ids)
-    }
-
-    /// Returns up to `limit` sweeps, newest first, whose id is below
-    /// `before_id` when it is set: the next page of a listing whose last
-    /// sweep had id `before_id`.
-    // NOTE: one status query per sweep of the page, so a page costs `limit`
-    // + 1 queries; callers keep pages small.
-    pub async fn list_sweeps_before(
-        &self,
-        before_id: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<SweepStatus>, StoreError> {
-        let ids: Vec<i64> = with_backend!(self, |pool, _dialect| {
-            sqlx::query_scalar("SELECT id FROM sweeps WHERE id < $1 ORDER BY id DESC LIMIT $2")
-                .bind(before_id.unwrap_or(i64::MAX))
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?
-        });
-
-        let mut statuses = Vec::with_capacity(ids.len());
-        for id in ids {
-            statuses.push(self.sweep_status(id).await?);
-        }
-        Ok(statuses)
     }
 }

@@ -113,13 +113,27 @@ impl Store {
         })
     }
 
-    /// Returns the newest sweeps first, at most `limit` of them, in two
-    /// queries whatever the number of sweeps: one for the sweeps and one
-    /// for the run counts of all of them.
+    /// Returns the newest sweeps first, at most `limit` of them.
     pub async fn list_sweeps(&self, limit: u32) -> Result<Vec<SweepStatus>, StoreError> {
+        self.list_sweeps_before(None, limit).await
+    }
+
+    /// Returns up to `limit` sweeps, newest first, whose id is below
+    /// `before_id` when it is set: the next page of a listing whose last
+    /// sweep had id `before_id`. Two queries whatever the page size: one
+    /// for the sweeps and one for the run counts of all of them.
+    pub async fn list_sweeps_before(
+        &self,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<SweepStatus>, StoreError> {
         with_backend!(self, |pool, dialect, Db| {
-            let sweeps_sql = format!("{} ORDER BY id DESC LIMIT $1", sweep_select(dialect));
+            let sweeps_sql = format!(
+                "{} WHERE id < $1 ORDER BY id DESC LIMIT $2",
+                sweep_select(dialect)
+            );
             let sweeps: Vec<SweepRow> = sqlx::query_as(AssertSqlSafe(sweeps_sql))
+                .bind(before_id.unwrap_or(i64::MAX))
                 .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await?;

@@ -704,9 +704,22 @@ async fn list_sweeps_runs_two_statements() {
     let subscriber = tracing_subscriber::registry().with(counter.clone());
 
     let listed = store.list_sweeps(10).with_subscriber(subscriber).await.unwrap();
-
     assert_eq!(listed.len(), 5);
     assert_eq!(counter.statements.load(Ordering::Relaxed), 2, "one for sweeps, one for counts");
+
+    // The next page after the third-newest sweep holds the two oldest, with
+    // their counts, again in two statements.
+    let cursor = listed[2].id;
+    let next_page = store
+        .list_sweeps_before(Some(cursor), 10)
+        .with_subscriber(tracing_subscriber::registry().with(counter.clone()))
+        .await
+        .unwrap();
+    let next_ids: Vec<i64> = next_page.iter().map(|sweep| sweep.id).collect();
+    assert_eq!(next_ids, vec![listed[3].id, listed[4].id]);
+    assert_eq!(next_page[0].counts, listed[3].counts);
+    assert_eq!(next_page[0].run_count, 4);
+    assert_eq!(counter.statements.load(Ordering::Relaxed), 4, "two more for the next page");
     store.close().await;
 }
 
