@@ -117,11 +117,12 @@ async fn sweep_runs_then_reuses() {
 }
 
 #[test]
-fn sweep_json_carries_verdict() {
+fn sweep_json_follows_fit_flags() {
     let directory = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", directory.path().join("dlm.sqlite").display());
+    let fit_flags = ["--method", "quantile", "--x-scale", "log", "--bootstrap", "200"];
 
-    let output = run_sweep(&tiny_sweep(), &database, &["--json"]);
+    let output = run_sweep(&tiny_sweep(), &database, &[&["--json"][..], &fit_flags].concat());
     assert!(
         output.status.success(),
         "{}",
@@ -136,6 +137,8 @@ fn sweep_json_carries_verdict() {
         "{verdict}"
     );
     assert_eq!(summary["fit"]["verdict"], verdict);
+    assert_eq!(summary["fit"]["method"], "quantile");
+    assert_eq!(summary["fit"]["x_scale"], "log");
     assert_eq!(summary["run_count"], TINY_RUNS);
     assert_eq!(summary["done"], TINY_RUNS);
     assert_eq!(summary["reused_count"], 0);
@@ -166,6 +169,20 @@ async fn invalid_sweep_stores_nothing() {
     let store = open_store(&database).await;
     assert!(store.list_sweeps(10).await.unwrap().is_empty());
     store.close().await;
+}
+
+#[test]
+fn invalid_fit_flag_runs_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    let database_path = directory.path().join("dlm.sqlite");
+    let database = format!("sqlite://{}", database_path.display());
+
+    let output = run_sweep(&tiny_sweep(), &database, &["--min-la", "60"]);
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("invalid --min-la 60"), "{stderr}");
+    assert!(!database_path.exists(), "the database was created");
 }
 
 /// Returns the only sweep stored, once it exists.

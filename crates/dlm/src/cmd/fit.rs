@@ -7,26 +7,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use dlm_fit::{
-    FitColumns, FitOptions, FitPoint, FitReport, GroupFit, LEARNING_ACCURACY_COLUMN, Method,
-    PlotOptions, XScale, default_label_column, fit, fit_groups, fit_point_from_cells, render_svg,
+    FitColumns, FitPoint, FitReport, GroupFit, LEARNING_ACCURACY_COLUMN, PlotOptions, XScale,
+    default_label_column, fit, fit_groups, fit_point_from_cells, render_svg,
 };
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum MethodArg {
-    Envelope,
-    Quantile,
-    Ols,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum XScaleArg {
-    Linear,
-    Log,
-    Both,
-}
+use crate::cmd::fit_flags::FitFlags;
 
 /// Arguments of `dlm fit`.
 #[derive(Debug, Args)]
@@ -49,40 +37,12 @@ pub struct FitArgs {
     #[arg(long, default_value = "F")]
     forgetting_column: String,
 
-    /// Line fitted to ln F: the upper envelope, quantile regression or
-    /// least squares.
-    #[arg(long, value_enum, default_value = "envelope")]
-    method: MethodArg,
-
-    /// x axis of the fit: sigma (linear), log10 sigma (log) or both.
-    #[arg(long, value_enum, default_value = "linear")]
-    x_scale: XScaleArg,
-
     /// Fit each value of this column separately, beside the pooled fit.
     #[arg(long)]
     group_by: Option<String>,
 
-    /// Quantile of the quantile method, strictly between 0 and 1.
-    #[arg(long, default_value_t = 0.95)]
-    q: f64,
-
-    /// Number of bootstrap resamples behind the 95% intervals (0 disables
-    /// them).
-    #[arg(long, default_value_t = 1000)]
-    bootstrap: usize,
-
-    /// Seed of the bootstrap and of the permutation test.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-
-    /// Exclude runs whose learning accuracy (column LA, a fraction from 0
-    /// to 1) is below this fraction, for example 0.6.
-    #[arg(long, value_name = "FRACTION")]
-    min_la: Option<f64>,
-
-    /// Number of permutations behind Spearman's p-value (0 disables it).
-    #[arg(long, default_value_t = 999)]
-    permutations: usize,
+    #[command(flatten)]
+    fit: FitFlags,
 
     /// Column that colours the points of the plot [default: coupling or
     /// dynamics.coupling, when present].
@@ -100,27 +60,9 @@ pub struct FitArgs {
 
 /// Runs `dlm fit`.
 pub fn run(args: &FitArgs) -> Result<()> {
-    check_flags(args)?;
+    let options = args.fit.to_options()?;
     let table = read_runs(&args.input, args)
         .with_context(|| format!("failed to read runs from {}", args.input.display()))?;
-    let options = FitOptions {
-        method: match args.method {
-            MethodArg::Envelope => Method::Envelope,
-            MethodArg::Quantile => Method::Quantile,
-            MethodArg::Ols => Method::Ols,
-        },
-        x_scale: match args.x_scale {
-            XScaleArg::Linear => XScale::Linear,
-            XScaleArg::Log => XScale::Log,
-            XScaleArg::Both => XScale::Both,
-        },
-        q: args.q,
-        bootstrap: args.bootstrap,
-        seed: args.seed,
-        min_learning_accuracy: args.min_la,
-        permutations: args.permutations,
-        ..FitOptions::default()
-    };
 
     let (report, groups) = if args.group_by.is_some() {
         let grouped = fit_groups(&table.points, &options).context("fit failed")?;
@@ -148,20 +90,6 @@ pub fn run(args: &FitArgs) -> Result<()> {
         human_output(&report, groups.as_deref(), args)
     };
     write_stdout(&output)
-}
-
-/// Checks the flags whose library names differ from the flag names, so
-/// that the error names the flag the user typed.
-fn check_flags(args: &FitArgs) -> Result<()> {
-    if let Some(threshold) = args.min_la
-        && !(0.0..=1.0).contains(&threshold)
-    {
-        bail!(
-            "invalid --min-la {threshold}: learning accuracy is a fraction from 0 to 1, \
-             so use for example 0.6 rather than 60"
-        );
-    }
-    Ok(())
 }
 
 /// Report as JSON, with the group fits beside the pooled keys when grouped.
@@ -263,7 +191,7 @@ fn read_runs(path: &Path, args: &FitArgs) -> Result<RunTable> {
     if let Some(name) = &args.group_by {
         require(name, "--group-by")?;
     }
-    if args.min_la.is_some() && !positions.contains_key(LEARNING_ACCURACY_COLUMN) {
+    if args.fit.min_la.is_some() && !positions.contains_key(LEARNING_ACCURACY_COLUMN) {
         bail!(
             "--min-la needs a learning-accuracy column named {LEARNING_ACCURACY_COLUMN:?}, \
              and the file has none"

@@ -1,6 +1,7 @@
 //! Subcommands of `dlm`, one module each, plus the logging setup they share.
 
 pub mod fit;
+mod fit_flags;
 pub mod run;
 pub mod serve;
 mod signals;

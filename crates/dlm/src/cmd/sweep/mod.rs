@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use dlm_coordinator::{SubmitError, submit_sweep};
+use dlm_fit::FitOptions;
 use dlm_http::HttpSettings;
 use dlm_store::{ConnectOptions, Store, SweepStatus};
 use dlm_sweep::{Limits, SpecFormat};
@@ -20,6 +21,7 @@ use tokio::net::TcpListener;
 
 use self::progress::Followed;
 use self::session::LocalSession;
+use super::fit_flags::FitFlags;
 use super::signals::shutdown_signal;
 
 /// Arguments of `dlm sweep`.
@@ -48,10 +50,15 @@ pub struct SweepArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+
+    #[command(flatten, next_help_heading = "Fit of the bound over the DLM runs")]
+    fit: FitFlags,
 }
 
 /// Runs `dlm sweep`.
 pub fn execute(args: SweepArgs) -> Result<()> {
+    // Checked before any simulation, so a bad fit flag costs nothing.
+    let fit_options = args.fit.to_options()?;
     let workers = match args.workers {
         Some(0) => bail!("invalid --workers 0: run at least one simulation at a time"),
         Some(workers) => workers,
@@ -73,7 +80,7 @@ pub fn execute(args: SweepArgs) -> Result<()> {
         .with_context(|| format!("failed to read the sweep file {}", args.file.display()))?;
 
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(run_sweep(&args, workers, &database_path, document, format))
+    runtime.block_on(run_sweep(&args, workers, &database_path, document, format, &fit_options))
 }
 
 async fn run_sweep(
@@ -82,6 +89,7 @@ async fn run_sweep(
     database_path: &Path,
     document: String,
     format: SpecFormat,
+    fit_options: &FitOptions,
 ) -> Result<()> {
     let http_listener = match args.serve {
         Some(address) => Some(
@@ -152,6 +160,7 @@ async fn run_sweep(
         database_path,
         http_listener,
         max_runs_per_sweep,
+        fit_options,
     )
     .await;
     let stopped = session.stop().await;
@@ -169,8 +178,9 @@ async fn report_and_serve(
     database_path: &Path,
     http_listener: Option<TcpListener>,
     max_runs_per_sweep: u64,
+    fit_options: &FitOptions,
 ) -> Result<()> {
-    let summary = report::build(store, status, database_path).await?;
+    let summary = report::build(store, status, database_path, fit_options).await?;
     let text = if args.json {
         report::json_output(&summary)?
     } else {

@@ -110,7 +110,12 @@ impl Mean {
 
 /// Reads the sweep's results, fits the bound and writes `runs.csv` and,
 /// when the fit succeeds, `fit.svg` in the directory of the database file.
-pub async fn build(store: &Store, status: &SweepStatus, database: &Path) -> Result<SweepSummary> {
+pub async fn build(
+    store: &Store,
+    status: &SweepStatus,
+    database: &Path,
+    options: &FitOptions,
+) -> Result<SweepSummary> {
     let sweep_id = status.id;
     let layout = CsvLayout::for_sweep(store, sweep_id)
         .await
@@ -153,7 +158,7 @@ pub async fn build(store: &Store, status: &SweepStatus, database: &Path) -> Resu
         .with_context(|| format!("failed to write {}", runs_csv.display()))?;
 
     let dlm_points = points_by_role.remove(DLM_ROLE).unwrap_or_default();
-    let (fit_report, fit_error) = match fit(&dlm_points, &FitOptions::default()) {
+    let (fit_report, fit_error) = match fit(&dlm_points, options) {
         Ok(report) => (Some(report), None),
         Err(error) => (None, Some(error.to_string())),
     };
@@ -183,7 +188,6 @@ pub async fn build(store: &Store, status: &SweepStatus, database: &Path) -> Resu
         }
     };
 
-    let options = FitOptions::default();
     let baselines = points_by_role
         .iter()
         .map(|(role, points)| {
