@@ -185,6 +185,24 @@ fn invalid_fit_flag_runs_nothing() {
     assert!(!database_path.exists(), "the database was created");
 }
 
+/// Returns the number of done runs in the SQLite database at `url`, or 0
+/// while the file, its tables or its first rows do not exist yet.
+async fn done_runs(url: &str) -> i64 {
+    let options = match url.parse::<sqlx::sqlite::SqliteConnectOptions>() {
+        Ok(options) => options.read_only(true),
+        Err(_) => return 0,
+    };
+    let Ok(mut connection) = sqlx::ConnectOptions::connect(&options).await else {
+        return 0;
+    };
+    let count = sqlx::query_scalar("SELECT count(*) FROM runs WHERE state = 'done'")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap_or(0);
+    let _ = sqlx::Connection::close(connection).await;
+    count
+}
+
 /// Returns the only sweep stored, once it exists.
 async fn only_sweep(store: &Store) -> Option<SweepStatus> {
     let mut sweeps = store.list_sweeps(10).await.unwrap();
@@ -213,22 +231,19 @@ async fn interrupted_sweep_continues() {
         .expect("the dlm binary starts");
 
     // Polls the database the running process writes until a run is done.
-    let store = loop {
-        if directory.path().join("dlm.sqlite").exists() {
-            let store = open_store(&database).await;
-            if let Some(sweep) = only_sweep(&store).await
-                && sweep.counts.done > 0
-            {
-                break store;
-            }
-            store.close().await;
+    // The poll reads with plain SQL, because opening a Store migrates, and
+    // two processes migrating one new SQLite file at once race.
+    loop {
+        if done_runs(&database).await > 0 {
+            break;
         }
         assert!(
             child.try_wait().unwrap().is_none(),
             "the sweep ended before any run was done"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    }
+    let store = open_store(&database).await;
     let signal = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
