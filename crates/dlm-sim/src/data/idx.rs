@@ -5,6 +5,7 @@
 //! followed by one big-endian u32 per dimension and the values in row-major
 //! order. Image files have 3 dimensions (count, rows, columns), label files 1.
 
+use std::fmt;
 use std::path::Path;
 
 use ndarray::Array2;
@@ -14,20 +15,41 @@ use crate::error::SimError;
 
 const UNSIGNED_BYTE: u8 = 0x08;
 
+/// Length of the magic number that starts every IDX file, in bytes.
+const MAGIC_BYTES: usize = 4;
+
+/// One of the two files of an IDX pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdxFile {
+    Images,
+    Labels,
+}
+
+impl fmt::Display for IdxFile {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Images => formatter.write_str("image file"),
+            Self::Labels => formatter.write_str("label file"),
+        }
+    }
+}
+
+/// Why an IDX pair was rejected, and which of its two files is at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid IDX {file}: {reason}")]
+pub struct IdxError {
+    pub file: IdxFile,
+    pub reason: String,
+}
+
 /// A parsed IDX file: its dimensions and its byte values.
-struct IdxArray {
+struct IdxArray<'a> {
     dims: Vec<usize>,
-    values: Vec<u8>,
+    values: &'a [u8],
 }
 
-fn read_idx(path: &Path) -> Result<IdxArray, SimError> {
-    let bytes = std::fs::read(path)
-        .map_err(|error| SimError::data_load(path, format!("cannot read the file: {error}")))?;
-    parse_idx(&bytes).map_err(|reason| SimError::data_load(path, reason))
-}
-
-fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
-    if bytes.len() < 4 {
+fn parse_idx(bytes: &[u8]) -> Result<IdxArray<'_>, String> {
+    if bytes.len() < MAGIC_BYTES {
         return Err(format!(
             "truncated IDX file: {} bytes, shorter than the 4-byte magic number",
             bytes.len()
@@ -50,23 +72,16 @@ fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
     }
 
     let rank = magic[3] as usize;
-    let header = 4 + 4 * rank;
+    let header = MAGIC_BYTES + 4 * rank;
     if bytes.len() < header {
         return Err(format!(
             "truncated IDX file: {} bytes, shorter than its {header}-byte header",
             bytes.len()
         ));
     }
-    let dims: Vec<usize> = (0..rank)
-        .map(|axis| {
-            let start = 4 + 4 * axis;
-            u32::from_be_bytes([
-                bytes[start],
-                bytes[start + 1],
-                bytes[start + 2],
-                bytes[start + 3],
-            ]) as usize
-        })
+    let dims: Vec<usize> = bytes[MAGIC_BYTES..header]
+        .chunks_exact(4)
+        .map(|dim| u32::from_be_bytes([dim[0], dim[1], dim[2], dim[3]]) as usize)
         .collect();
 
     let expected: usize = dims.iter().product();
@@ -84,48 +99,51 @@ fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
     }
     Ok(IdxArray {
         dims,
-        values: bytes[header..].to_vec(),
+        values: &bytes[header..],
     })
 }
 
-/// Loads an IDX image file and its IDX label file as one data set with
-/// raw byte features (0..255) and one row per image.
-pub fn load_pair(images_path: &Path, labels_path: &Path) -> Result<Dataset, SimError> {
-    let images = read_idx(images_path)?;
-    let labels = read_idx(labels_path)?;
+/// Parses an IDX image file and its IDX label file, given as bytes, into
+/// one data set with raw byte features (0..255) and one row per image.
+///
+/// Every image is flattened in row-major order, so an image file of
+/// dimensions (count, rows, columns) gives rows x columns features.
+pub fn parse_pair(images: &[u8], labels: &[u8]) -> Result<Dataset, IdxError> {
+    let images_error = |reason: String| IdxError {
+        file: IdxFile::Images,
+        reason,
+    };
+    let labels_error = |reason: String| IdxError {
+        file: IdxFile::Labels,
+        reason,
+    };
+
+    let images = parse_idx(images).map_err(images_error)?;
+    let labels = parse_idx(labels).map_err(labels_error)?;
 
     if images.dims.len() < 2 {
-        return Err(SimError::data_load(
-            images_path,
-            format!(
-                "an image file needs at least 2 dimensions (count, features...), found {:?}",
-                images.dims
-            ),
-        ));
+        return Err(images_error(format!(
+            "an image file needs at least 2 dimensions (count, features...), found {:?}",
+            images.dims
+        )));
     }
     if labels.dims.len() != 1 {
-        return Err(SimError::data_load(
-            labels_path,
-            format!(
-                "a label file has exactly 1 dimension, found {:?}",
-                labels.dims
-            ),
-        ));
+        return Err(labels_error(format!(
+            "a label file has exactly 1 dimension, found {:?}",
+            labels.dims
+        )));
     }
 
     let count = images.dims[0];
     if labels.dims[0] != count {
-        return Err(SimError::data_load(
-            labels_path,
-            format!(
-                "label count {} does not match the {count} images of {}; use the label file of the same set",
-                labels.dims[0],
-                images_path.display()
-            ),
-        ));
+        return Err(labels_error(format!(
+            "label count {} does not match the {count} images of the image file; \
+             use the label file of the same set",
+            labels.dims[0]
+        )));
     }
     if count == 0 {
-        return Err(SimError::data_load(images_path, "the file has no images"));
+        return Err(images_error("the file has no images".to_owned()));
     }
 
     let features_per_image: usize = images.dims[1..].iter().product();
@@ -139,6 +157,26 @@ pub fn load_pair(images_path: &Path, labels_path: &Path) -> Result<Dataset, SimE
         labels,
         num_classes,
     })
+}
+
+/// Loads an IDX image file and its IDX label file as one data set; see
+/// [`parse_pair`]. An error names the file at fault.
+pub fn load_pair(images_path: &Path, labels_path: &Path) -> Result<Dataset, SimError> {
+    let images = read_file(images_path)?;
+    let labels = read_file(labels_path)?;
+
+    parse_pair(&images, &labels).map_err(|error| {
+        let path = match error.file {
+            IdxFile::Images => images_path,
+            IdxFile::Labels => labels_path,
+        };
+        SimError::data_load(path, error.reason)
+    })
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, SimError> {
+    std::fs::read(path)
+        .map_err(|error| SimError::data_load(path, format!("cannot read the file: {error}")))
 }
 
 /// Writes an IDX file of unsigned bytes; used by tests and by users who
