@@ -16,6 +16,14 @@ pub enum SweepError {
     #[error("invalid {format} in the sweep file: {message}")]
     Syntax { format: SpecFormat, message: String },
 
+    /// The whole document is not a table: an empty YAML file, a list or
+    /// a single value.
+    #[error(
+        "invalid sweep file: expected a table with `name` and optionally `base`, `grid`, \
+         `random`, `include`, `seeds` and `baselines`, found {found}"
+    )]
+    NotATable { found: String },
+
     #[error("unknown key `{key}` in {section}; expected one of: {}", expected.join(", "))]
     UnknownKey {
         section: String,

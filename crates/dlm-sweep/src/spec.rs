@@ -12,6 +12,7 @@ use crate::format::SpecFormat;
 use crate::random::RandomSpec;
 use crate::read::{
     Section, expect_object, read_baselines, read_grid, read_include, read_name, read_seeds,
+    type_name,
 };
 
 /// Longest accepted sweep name, in Unicode scalar values (Rust `char`s).
@@ -103,7 +104,15 @@ impl SweepSpec {
     /// receives it.
     pub fn from_document(document: Value) -> Result<Self, SweepError> {
         let top = Section::root();
-        let object = expect_object(&top, &document)?;
+        let Value::Object(object) = &document else {
+            let found = match &document {
+                Value::Null => "nothing (an empty document)",
+                other => type_name(other),
+            };
+            return Err(SweepError::NotATable {
+                found: found.to_owned(),
+            });
+        };
         top.reject_unknown_keys(object, &TOP_LEVEL_KEYS)?;
 
         let name = read_name(object.get("name"))?;

@@ -517,6 +517,9 @@ fn syntax_errors_name_the_format() {
         ("name: [", SpecFormat::Yaml, "invalid YAML"),
         ("{\"name\": ", SpecFormat::Json, "invalid JSON"),
         ("[1, 2]", SpecFormat::Json, "expected a table"),
+        ("[1, 2]", SpecFormat::Json, "found a list"),
+        ("", SpecFormat::Yaml, "found nothing (an empty document)"),
+        ("3", SpecFormat::Yaml, "expected a table with `name`"),
         // YAML's non-finite floats never reach a configuration.
         (
             "name: x\ngrid:\n  dynamics.temperature: [.nan]",
