@@ -267,3 +267,73 @@ fn teacher_sequence_relabels_inputs() {
         "only {differing} labels differ between teachers"
     );
 }
+
+/// Encodes an IDX file of unsigned bytes.
+fn idx_bytes(dims: &[u32], values: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0, 0, 0x08, dims.len() as u8];
+    for dim in dims {
+        bytes.extend_from_slice(&dim.to_be_bytes());
+    }
+    bytes.extend_from_slice(values);
+    bytes
+}
+
+#[test]
+fn idx_bytes_rejections_name_the_file() {
+    let labels = idx_bytes(&[1], &[0]);
+    let cases = [
+        (
+            idx_bytes(&[3, 0x0100_0000, 0x0100_0000, 0x0100_0000], &[1, 2]),
+            idx::IdxFile::Images,
+            "multiply to more than",
+        ),
+        (
+            idx_bytes(&[1, u32::MAX, u32::MAX, u32::MAX, 0], &[]),
+            idx::IdxFile::Images,
+            "images of 0 pixels",
+        ),
+        (idx_bytes(&[1, 0], &[]), idx::IdxFile::Images, "images of 0 pixels"),
+        (idx_bytes(&[1], &[5]), idx::IdxFile::Images, "at least 2 dimensions"),
+    ];
+
+    for (images, file, words) in cases {
+        let error = idx::parse_pair(&images, &labels).unwrap_err();
+
+        assert_eq!(error.file, file, "{error}");
+        assert!(error.reason.contains(words), "{error}");
+    }
+}
+
+#[test]
+fn idx_bytes_parse_like_the_files() {
+    let pixels: Vec<u8> = (0..24).map(|value| (value * 10) as u8).collect();
+    let dataset =
+        idx::parse_pair(&idx_bytes(&[4, 2, 3], &pixels), &idx_bytes(&[4], &[0, 1, 2, 1])).unwrap();
+
+    assert_eq!(dataset.features.dim(), (4, 6));
+    assert_eq!(dataset.labels, vec![0, 1, 2, 1]);
+    assert_eq!(dataset.features[[3, 5]], 230.0);
+}
+
+#[test]
+fn csv_rejections_name_the_problem() {
+    let cases = [
+        ("x,label\n1,18446744073709551615\n", "line 2: label 18446744073709551615 is too large"),
+        ("x,label\n1,65536\n", "labels are classes 0 to 65535"),
+        ("label\n0\n1\n", "only the label column \"label\""),
+        ("x,label\n1,0\n\"2,1\n", "line 3"),
+    ];
+
+    for (text, words) in cases {
+        let error = csv_file::parse(text.as_bytes(), "label").unwrap_err();
+
+        assert!(error.reason.contains(words), "for {text:?}: {error}");
+    }
+}
+
+#[test]
+fn csv_largest_label_is_accepted() {
+    let dataset = csv_file::parse("x,label\n1,65535\n".as_bytes(), "label").unwrap();
+
+    assert_eq!(dataset.num_classes, data::MAX_CLASSES);
+}

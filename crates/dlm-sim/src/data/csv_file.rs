@@ -1,18 +1,20 @@
 //! Reader of labelled examples from a CSV file.
 //!
 //! The first row is a header. The column named by `data.label_column` holds
-//! integer class labels 0, 1, ...; every other column is a numeric feature.
-//! Every row must have as many fields as the header.
+//! integer class labels 0, 1, ... below [`MAX_CLASSES`]; every other column
+//! is a numeric feature, and there must be at least one. Every row must have
+//! as many fields as the header.
 
 use std::io::Read;
 use std::path::Path;
 
 use ndarray::Array2;
 
-use super::Dataset;
+use super::{Dataset, MAX_CLASSES};
 use crate::error::SimError;
 
-/// Why a CSV data set was rejected; the reason names the line and column.
+/// Rejection of a CSV data set, with a reason that names the header or the
+/// line at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid CSV data: {reason}")]
 pub struct CsvError {
@@ -57,6 +59,11 @@ pub fn parse(reader: impl Read, label_column: &str) -> Result<Dataset, CsvError>
                 header.iter().collect::<Vec<_>>()
             ))
         })?;
+    if width == 1 {
+        return Err(CsvError::new(format!(
+            "the header has only the label column {label_column:?}; add at least one feature column"
+        )));
+    }
 
     let mut values = Vec::new();
     let mut labels = Vec::new();
@@ -78,6 +85,12 @@ pub fn parse(reader: impl Read, label_column: &str) -> Result<Dataset, CsvError>
                         "line {line}: label {field:?} is not a non-negative integer class"
                     ))
                 })?;
+                if label >= MAX_CLASSES {
+                    return Err(CsvError::new(format!(
+                        "line {line}: label {label} is too large; labels are classes 0 to {}",
+                        MAX_CLASSES - 1
+                    )));
+                }
                 labels.push(label);
                 continue;
             }

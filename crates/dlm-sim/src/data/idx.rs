@@ -34,7 +34,7 @@ impl fmt::Display for IdxFile {
     }
 }
 
-/// Why an IDX pair was rejected, and which of its two files is at fault.
+/// Rejection of an IDX pair: the file at fault and the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid IDX {file}: {reason}")]
 pub struct IdxError {
@@ -84,8 +84,14 @@ fn parse_idx(bytes: &[u8]) -> Result<IdxArray<'_>, String> {
         .map(|dim| u32::from_be_bytes([dim[0], dim[1], dim[2], dim[3]]) as usize)
         .collect();
 
-    let expected: usize = dims.iter().product();
     let available = bytes.len() - header;
+    let Some(expected) = value_count(&dims) else {
+        return Err(format!(
+            "dimensions {dims:?} multiply to more than {} values but only {available} bytes \
+             follow the header; the header is damaged",
+            usize::MAX
+        ));
+    };
     if available < expected {
         return Err(format!(
             "truncated IDX file: dimensions {dims:?} need {expected} values but only {available} bytes follow the header"
@@ -101,6 +107,17 @@ fn parse_idx(bytes: &[u8]) -> Result<IdxArray<'_>, String> {
         dims,
         values: &bytes[header..],
     })
+}
+
+/// Multiplies the dimensions, or returns `None` when the product overflows
+/// `usize`, which up to 255 u32 dimensions easily do. A zero dimension
+/// makes the product 0 whatever the others are.
+fn value_count(dims: &[usize]) -> Option<usize> {
+    if dims.contains(&0) {
+        return Some(0);
+    }
+    dims.iter()
+        .try_fold(1usize, |product, &dim| product.checked_mul(dim))
 }
 
 /// Parses an IDX image file and its IDX label file, given as bytes, into
@@ -146,7 +163,16 @@ pub fn parse_pair(images: &[u8], labels: &[u8]) -> Result<Dataset, IdxError> {
         return Err(images_error("the file has no images".to_owned()));
     }
 
+    if images.dims[1..].contains(&0) {
+        return Err(images_error(format!(
+            "dimensions {:?} give images of 0 pixels; every image needs at least one",
+            images.dims
+        )));
+    }
+    // No dimension is 0, so this product divides the value count, which
+    // parse_idx checked to fit in usize.
     let features_per_image: usize = images.dims[1..].iter().product();
+
     let values = images.values.iter().map(|&value| value as f32).collect();
     let features = Array2::from_shape_vec((count, features_per_image), values)
         .expect("parse_idx checked the value count");

@@ -15,6 +15,12 @@ use ndarray::{Array2, Axis};
 use crate::config::{DataConfig, DatasetKind};
 use crate::error::SimError;
 
+/// Maximum number of classes a data set may have, so labels go up to
+/// 65,535. The output layer has one unit per class, and the tasks list
+/// every class, so a stray huge label in a file would otherwise claim
+/// memory for that many classes.
+pub const MAX_CLASSES: usize = 1 << 16;
+
 /// Examples as rows of `features` (shape: examples x features) with a class
 /// label in `0..num_classes` each.
 #[derive(Clone, Debug)]
