@@ -17,6 +17,8 @@ pub mod data;
 pub mod dynamics;
 pub mod engine;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz_check;
 pub mod measure;
 pub mod net;
 pub mod report;

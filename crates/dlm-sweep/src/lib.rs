@@ -25,6 +25,8 @@
 mod error;
 mod flatten;
 mod format;
+#[doc(hidden)]
+pub mod fuzz_check;
 mod path;
 mod plan;
 mod points;
