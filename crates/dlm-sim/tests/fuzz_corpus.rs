@@ -7,7 +7,11 @@ use dlm_sim::fuzz_check::{check_csv_input, check_idx_input, corpus_files};
 /// Runs `check` on every file of the corpus of `target`.
 fn replay(target: &str, check: fn(&[u8])) {
     let files = corpus_files(target);
-    assert!(files.len() >= 3, "the {target} corpus has {} files", files.len());
+    assert!(
+        files.len() >= 3,
+        "the {target} corpus has {} files",
+        files.len()
+    );
 
     for path in files {
         let data = std::fs::read(&path).unwrap();

@@ -292,8 +292,16 @@ fn idx_bytes_rejections_name_the_file() {
             idx::IdxFile::Images,
             "images of 0 pixels",
         ),
-        (idx_bytes(&[1, 0], &[]), idx::IdxFile::Images, "images of 0 pixels"),
-        (idx_bytes(&[1], &[5]), idx::IdxFile::Images, "at least 2 dimensions"),
+        (
+            idx_bytes(&[1, 0], &[]),
+            idx::IdxFile::Images,
+            "images of 0 pixels",
+        ),
+        (
+            idx_bytes(&[1], &[5]),
+            idx::IdxFile::Images,
+            "at least 2 dimensions",
+        ),
     ];
 
     for (images, file, words) in cases {
@@ -307,8 +315,11 @@ fn idx_bytes_rejections_name_the_file() {
 #[test]
 fn idx_bytes_parse_like_the_files() {
     let pixels: Vec<u8> = (0..24).map(|value| (value * 10) as u8).collect();
-    let dataset =
-        idx::parse_pair(&idx_bytes(&[4, 2, 3], &pixels), &idx_bytes(&[4], &[0, 1, 2, 1])).unwrap();
+    let dataset = idx::parse_pair(
+        &idx_bytes(&[4, 2, 3], &pixels),
+        &idx_bytes(&[4], &[0, 1, 2, 1]),
+    )
+    .unwrap();
 
     assert_eq!(dataset.features.dim(), (4, 6));
     assert_eq!(dataset.labels, vec![0, 1, 2, 1]);
@@ -318,7 +329,10 @@ fn idx_bytes_parse_like_the_files() {
 #[test]
 fn csv_rejections_name_the_problem() {
     let cases = [
-        ("x,label\n1,18446744073709551615\n", "line 2: label 18446744073709551615 is too large"),
+        (
+            "x,label\n1,18446744073709551615\n",
+            "line 2: label 18446744073709551615 is too large",
+        ),
         ("x,label\n1,65536\n", "labels are classes 0 to 65535"),
         ("label\n0\n1\n", "only the label column \"label\""),
         ("x,label\n1,0\n\"2,1\n", "line 3"),

@@ -76,7 +76,10 @@ fn check_plan(spec: &SweepSpec, plan: &SweepPlan) {
 
     let seeds = spec.seeds().len();
     let variants = 1 + spec.baselines().len() as u64;
-    assert!(plan.run_count() <= FUZZ_LIMITS.max_runs, "plan over the limit");
+    assert!(
+        plan.run_count() <= FUZZ_LIMITS.max_runs,
+        "plan over the limit"
+    );
     assert!(
         plan.run_count() >= seeds,
         "{} runs, fewer than the {seeds} seeds of the first point",
@@ -107,7 +110,11 @@ fn check_plan(spec: &SweepSpec, plan: &SweepPlan) {
         );
         assert_eq!(run.run_key, run_key(&run.config_hash, run.seed), "run key");
         assert!(run_keys.insert(run.run_key.clone()), "run key repeated");
-        assert!(sweep_seeds.contains(&run.seed), "seed {} not in the sweep", run.seed);
+        assert!(
+            sweep_seeds.contains(&run.seed),
+            "seed {} not in the sweep",
+            run.seed
+        );
         assert!(run.point_index < plan.point_count(), "point index");
 
         if let RunRole::Baseline(baseline) = run.role {

@@ -40,6 +40,10 @@ fn valid_corpus_sweeps_plan() {
             .plan(&FUZZ_LIMITS)
             .unwrap_or_else(|error| panic!("{name}: {error}"));
 
-        assert!(plan.run_count() > 1, "{name} plans {} runs", plan.run_count());
+        assert!(
+            plan.run_count() > 1,
+            "{name} plans {} runs",
+            plan.run_count()
+        );
     }
 }
