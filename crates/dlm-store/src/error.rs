@@ -41,3 +41,29 @@ pub enum StoreError {
         reason: String,
     },
 }
+
+impl StoreError {
+    /// Returns whether the database could not be reached, so the same call
+    /// may succeed once it is back: a lost or refused connection, a pool
+    /// that timed out or closed, or a PostgreSQL error of SQLSTATE class 08
+    /// (connection exception) or 57P01 to 57P03 (the server is shutting
+    /// down, crashed or is starting up).
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(error) = self else {
+            return false;
+        };
+        match error {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+            sqlx::Error::Database(database_error) => database_error
+                .code()
+                .is_some_and(|code| code.starts_with("08") || is_shutdown_code(&code)),
+            _ => false,
+        }
+    }
+}
+
+/// SQLSTATE codes of class 57 that PostgreSQL sends while it stops or
+/// starts: `admin_shutdown`, `crash_shutdown` and `cannot_connect_now`.
+fn is_shutdown_code(code: &str) -> bool {
+    matches!(code, "57P01" | "57P02" | "57P03")
+}

@@ -15,6 +15,7 @@ mod dialect;
 mod error;
 mod export;
 mod model;
+pub mod outage;
 mod overview;
 mod queue;
 mod results;

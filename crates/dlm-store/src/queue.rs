@@ -275,6 +275,28 @@ impl Store {
             failed,
         })
     }
+
+    /// Moves the deadline of every lease that ends sooner than `duration`
+    /// from now to now plus `duration`, and returns how many leases moved.
+    /// The reaper calls it after the database was unreachable: workers
+    /// could not heartbeat meanwhile, so a lease that expired during the
+    /// outage says nothing about its worker, and reaping it would count a
+    /// failed attempt the run never made.
+    pub async fn extend_all_leases(&self, duration: std::time::Duration) -> Result<u64, StoreError> {
+        let extended = with_backend!(self, |pool, dialect| {
+            let sql = format!(
+                "UPDATE runs SET lease_expires_at = {deadline} \
+                 WHERE state = 'leased' AND lease_expires_at < {deadline}",
+                deadline = dialect.now_plus_seconds("$1")
+            );
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(duration.as_secs_f64())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(extended)
+    }
 }
 
 /// The SET list that ends a lease as a failed attempt, with `$1` bound to

@@ -359,6 +359,30 @@ async fn heartbeat_extends_deadline(store: &Store) {
     assert!(run.lease_expires_at.unwrap() > lease[0].expires_at);
 }
 
+async fn outage_extension_spares_expired_leases(store: &Store) {
+    submit(store, "two", 0..2).await;
+    let expired = store.lease(&lease_request("cut-off", 1, Duration::ZERO)).await.unwrap();
+    let long = store.lease(&lease_request("w", 1, LONG_LEASE)).await.unwrap();
+    let_zero_leases_expire().await;
+
+    let extended = store.extend_all_leases(Duration::from_secs(60)).await.unwrap();
+    assert_eq!(extended, 1, "only the lease ending within 60 s moves");
+    let reaped = store.reap_expired_leases(3).await.unwrap();
+    assert_eq!(reaped.requeued + reaped.failed, 0, "the extension saved the lease");
+
+    let run = store.run(expired[0].run_id).await.unwrap();
+    assert_eq!(run.state, RunState::Leased);
+    assert_eq!(run.failed_attempts, 0);
+    assert!(run.lease_expires_at.unwrap() > expired[0].expires_at);
+    let untouched = store.run(long[0].run_id).await.unwrap();
+    assert_eq!(untouched.lease_expires_at, Some(long[0].expires_at));
+    let outcome = store
+        .heartbeat("cut-off", &[expired[0].reference()], LONG_LEASE)
+        .await
+        .unwrap();
+    assert_eq!(outcome.extended, vec![expired[0].reference()]);
+}
+
 async fn invalid_results_are_rejected(store: &Store) {
     submit(store, "one", 0..1).await;
     let lease = store.lease(&lease_request("w", 1, LONG_LEASE)).await.unwrap();
@@ -664,6 +688,7 @@ dlm_store::backend_tests!(
     resubmitted_failed_run_is_requeued,
     writes_are_fenced_on_the_lease,
     heartbeat_extends_deadline,
+    outage_extension_spares_expired_leases,
     invalid_results_are_rejected,
     diverged_run_is_done,
     cancel_spares_runs_other_sweeps_need,
@@ -755,4 +780,49 @@ async fn concurrent_migrations_apply_once() {
     for store in stores {
         store.close().await;
     }
+}
+
+// PostgreSQL only: SQLite has no server to be unreachable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_database_is_unavailable() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let options = dlm_store::ConnectOptions {
+        acquire_timeout: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let url = format!("postgres://postgres@127.0.0.1:{closed_port}/postgres");
+    let refused = Store::connect(&url, &options).await.unwrap_err();
+    assert!(refused.is_unavailable(), "connection refused: {refused}");
+
+    let database = TestDatabase::postgres().await;
+    let store = database.store().await;
+    let Store::Postgres(pool) = &store else {
+        panic!("a postgres URL opened another backend");
+    };
+    let syntax = sqlx::query("SELEC 1").execute(pool).await.unwrap_err();
+    let syntax = StoreError::from(syntax);
+    assert!(!syntax.is_unavailable(), "syntax error: {syntax}");
+    assert!(!StoreError::RunNotFound(1).is_unavailable());
+
+    // A session the server terminates gets SQLSTATE 57P01, as when the
+    // server shuts down.
+    let mut session = pool.acquire().await.unwrap();
+    let session_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *session)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_terminate_backend($1)")
+        .bind(session_pid)
+        .execute(pool)
+        .await
+        .unwrap();
+    let terminated = sqlx::query("SELECT 1").execute(&mut *session).await.unwrap_err();
+    let terminated = StoreError::from(terminated);
+    assert!(terminated.is_unavailable(), "terminated session: {terminated}");
+    drop(session);
+    store.close().await;
 }
