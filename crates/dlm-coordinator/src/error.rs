@@ -36,19 +36,17 @@ impl From<ApiError> for Status {
 
 fn store_status(error: StoreError) -> Status {
     let message = error.to_string();
+    // Lost connections and an exhausted pool pass once the database is
+    // back, so clients should retry.
+    if error.is_unavailable() {
+        dlm_store::outage::record_unavailable("grpc", &message);
+        return Status::unavailable(message);
+    }
     match error {
         StoreError::SweepNotFound(_) | StoreError::RunNotFound(_) => Status::not_found(message),
         StoreError::StaleLease { .. } => Status::failed_precondition(message),
         StoreError::InvalidResult { .. } | StoreError::InvalidArgument { .. } => {
             Status::invalid_argument(message)
-        }
-        // Lost connections and an exhausted pool pass once the database is
-        // back, so clients should retry.
-        StoreError::Database(
-            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed,
-        ) => {
-            tracing::error!(error = %message, "database unavailable");
-            Status::unavailable(message)
         }
         StoreError::Database(_) | StoreError::Migration(_) | StoreError::UnsupportedUrl { .. } => {
             tracing::error!(error = %message, "store operation failed");

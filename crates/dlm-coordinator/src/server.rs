@@ -80,6 +80,7 @@ impl Coordinator {
             ReaperConfig {
                 interval: self.config.reap_interval,
                 max_attempts: self.config.max_attempts,
+                lease_duration: self.config.lease_duration,
             },
             stopped(stop_receiver.clone()),
         ));

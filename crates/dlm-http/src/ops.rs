@@ -38,7 +38,10 @@ pub(crate) async fn healthz() -> Json<HealthStatus> {
         content_type = "application/problem+json")))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<HealthStatus>, HttpError> {
     match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
-        Ok(Ok(())) => Ok(Json(HealthStatus { status: "ready" })),
+        Ok(Ok(())) => {
+            dlm_store::outage::record_available("readyz");
+            Ok(Json(HealthStatus { status: "ready" }))
+        }
         Ok(Err(error)) => Err(HttpError::Unavailable(error.to_string())),
         Err(_) => Err(HttpError::Unavailable(format!(
             "query timed out after {} s",

@@ -130,7 +130,7 @@ impl HttpError {
             )
             .with_input(Some("content-type".to_string()), Some(given.clone())),
             HttpError::Unavailable(_) => {
-                tracing::error!(error = %detail, "database unavailable");
+                dlm_store::outage::record_unavailable("http", &detail);
                 problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
             }
         }
@@ -231,12 +231,8 @@ fn store_problem(error: &StoreError, detail: String) -> Problem {
         }
         // Lost connections and an exhausted pool pass once the database is
         // back, so clients should retry.
-        StoreError::Database(
-            sqlx_error @ (sqlx::Error::Io(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed),
-        ) => {
-            tracing::error!(error = %sqlx_error, "database unavailable");
+        error if error.is_unavailable() => {
+            dlm_store::outage::record_unavailable("http", error);
             problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
         }
         _ => {
