@@ -167,6 +167,7 @@ async fn lease_loop(
     shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
 ) -> Result<(), WorkerError> {
     let mut backoff = Backoff::new(Duration::from_millis(200), options.max_backoff);
+    let mut failures: u64 = 0;
 
     loop {
         let free = options.concurrency.saturating_sub(shared.held_count());
@@ -185,6 +186,10 @@ async fn lease_loop(
         let wait = match shared.client.clone().lease(request).await {
             Ok(response) => {
                 backoff.reset();
+                if failures > 0 {
+                    tracing::info!(failed_before = failures, "lease request succeeded again");
+                    failures = 0;
+                }
                 let response = response.into_inner();
                 let heartbeat = (response.lease_seconds * 1000.0 / 3.0).max(50.0) as u64;
                 shared.heartbeat_millis.store(heartbeat, Ordering::Relaxed);
@@ -201,10 +206,12 @@ async fn lease_loop(
                 return Err(WorkerError::Unauthenticated(status.message().to_string()));
             }
             Err(status) => {
+                failures += 1;
                 let delay = backoff.next_delay();
                 tracing::warn!(
                     error = %status.message(),
                     code = ?status.code(),
+                    consecutive_failures = failures,
                     retry_in_ms = delay.as_millis() as u64,
                     "lease request failed; retrying"
                 );
@@ -342,8 +349,14 @@ async fn report(
 
 /// Extends the held leases every heartbeat period and marks the ones the
 /// coordinator returns as lost.
+///
+/// Each heartbeat may take at most one period. While its database is down
+/// the coordinator holds a call until its connection pool gives up, about
+/// 30 s, and a heartbeat sent after the database is back must not wait
+/// behind that call.
 async fn heartbeat_loop(shared: Arc<Shared>) {
     let mut last_sent = tokio::time::Instant::now();
+    let mut failures: u64 = 0;
     loop {
         // The period is read again on every tick rather than slept in one
         // piece, because the first lease response replaces its 10 s
@@ -366,13 +379,33 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
             worker_id: shared.worker_id.clone(),
             leases,
         };
-        let response = match shared.client.clone().heartbeat(request).await {
-            Ok(response) => response.into_inner(),
-            Err(status) => {
-                tracing::warn!(error = %status.message(), code = ?status.code(), "heartbeat failed");
+        let sent = tokio::time::timeout(period, shared.client.clone().heartbeat(request)).await;
+        let response = match sent {
+            Ok(Ok(response)) => response.into_inner(),
+            Ok(Err(status)) => {
+                failures += 1;
+                tracing::warn!(
+                    error = %status.message(),
+                    code = ?status.code(),
+                    consecutive_failures = failures,
+                    "heartbeat failed"
+                );
+                continue;
+            }
+            Err(_) => {
+                failures += 1;
+                tracing::warn!(
+                    timeout_ms = period.as_millis() as u64,
+                    consecutive_failures = failures,
+                    "heartbeat timed out"
+                );
                 continue;
             }
         };
+        if failures > 0 {
+            tracing::info!(failed_before = failures, "heartbeat succeeded again");
+            failures = 0;
+        }
 
         let held = shared.held.lock().expect("held-run map poisoned");
         for lease in response.abort {
