@@ -19,11 +19,12 @@ use common::faults::{
     Figures, Scale, audit_sweep, cheap_sweep, connect, done_count, leases_of, record, slow_sweep,
     wait_for_done, wait_for_lease_of,
 };
+use common::postgres::PostgresCluster;
 use common::proxy::Proxy;
 use common::synthetic::{SyntheticWorker, run_synthetic_worker};
 use common::{
-    Processes, free_loopback_address, serve_command, spawn_coordinator, start_coordinator,
-    start_worker, submit_sweep, wait_for_sweep,
+    Processes, free_loopback_address, serve_command, spawn_coordinator, spawn_served,
+    start_coordinator, start_worker, submit_sweep, wait_for_sweep,
 };
 
 /// Sends SIGKILL, so the process can neither report nor release its leases.
@@ -578,4 +579,175 @@ async fn network_cut_worker_result_not_stored_twice() {
             "{left} runs were left, none done behind the proxy"
         );
     }
+}
+
+/// Returns the number of the sweep's results stored since the PostgreSQL
+/// server last started.
+async fn results_since_server_start(database: &mut sqlx::PgConnection, sweep_id: i64) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM results res JOIN sweep_runs s ON s.run_id = res.run_id \
+         WHERE s.sweep_id = $1 AND res.completed_at >= pg_postmaster_start_time()",
+    )
+    .bind(sweep_id)
+    .fetch_one(database)
+    .await
+    .unwrap()
+}
+
+/// Asserts that `/readyz` answers 503 with a problem body, as it must while
+/// the database is down.
+async fn check_not_ready(http: &reqwest::Client, http_url: &str) {
+    let response = http
+        .get(format!("{http_url}/readyz"))
+        .send()
+        .await
+        .expect("/readyz did not answer while the database was down");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body: serde_json::Value = response
+        .json()
+        .await
+        .expect("/readyz sent a body that is not JSON");
+    assert_eq!(status, 503, "/readyz while the database was down: {body}");
+    assert_eq!(content_type, "application/problem+json", "{body}");
+    assert_eq!(body["status"], 503, "{body}");
+}
+
+/// Polls `/readyz` until it answers 200.
+async fn wait_until_ready(http: &reqwest::Client, http_url: &str) {
+    let started = Instant::now();
+    loop {
+        let response = http.get(format!("{http_url}/readyz")).send().await;
+        if response.is_ok_and(|response| response.status() == 200) {
+            return;
+        }
+        assert!(
+            started.elapsed() < common::SWEEP_TIMEOUT,
+            "/readyz never answered 200 after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// PostgreSQL stops mid-sweep for three lease durations and starts again.
+/// The shared server must stay up for the other tests, so this scenario
+/// runs its own cluster. Nothing is restarted but PostgreSQL: the same
+/// `dlm serve` and `dlm worker` processes must carry the sweep to its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_outage_loses_no_run() {
+    let scale = Scale::from_env();
+    let runs = scale.pick(40, 300);
+    let outages = scale.pick(1, 3);
+    let lease_seconds = 2;
+    let outage_length = Duration::from_secs(3 * lease_seconds);
+    let mut cluster = PostgresCluster::start();
+    let database_url = cluster.url();
+    let mut command = serve_command(&database_url, "127.0.0.1:0");
+    command.args(["--lease-seconds", &lease_seconds.to_string()]);
+    let served = spawn_served(command);
+    let url = served.grpc_url.clone();
+    let http_url = served.http_url.clone();
+    let mut processes = Processes(vec![served.child]);
+    processes.0.push(start_worker(&url, "outage-a"));
+    processes.0.push(start_worker(&url, "outage-b"));
+    let submitted = submit_sweep(&url, &cheap_sweep("database outage", runs)).await;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+
+    let mut recovery = Duration::ZERO;
+    let mut ready_after = Duration::ZERO;
+    for outage in 1..=outages {
+        // The connection closes before the server stops.
+        {
+            let mut db = connect(&database_url).await;
+            wait_for_done(
+                &mut db,
+                submitted.sweep_id,
+                runs as i64 * outage / (outages + 1),
+            )
+            .await;
+        }
+        cluster.stop();
+        let stopped_at = Instant::now();
+
+        let mut not_ready_answers = 0;
+        while stopped_at.elapsed() < outage_length {
+            check_not_ready(&http, &http_url).await;
+            not_ready_answers += 1;
+            let healthz = http
+                .get(format!("{http_url}/healthz"))
+                .send()
+                .await
+                .expect("/healthz did not answer while the database was down");
+            assert_eq!(healthz.status(), 200, "/healthz while the database was down");
+            for child in &mut processes.0 {
+                let exited = child.try_wait().unwrap();
+                assert!(exited.is_none(), "process {} exited: {exited:?}", child.id());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(not_ready_answers >= 1, "/readyz was never asked");
+
+        cluster.start_again();
+        let restarted = Instant::now();
+        wait_until_ready(&http, &http_url).await;
+        ready_after = ready_after.max(restarted.elapsed());
+        let mut db = connect(&database_url).await;
+        while results_since_server_start(&mut db, submitted.sweep_id).await == 0 {
+            assert!(
+                restarted.elapsed() < common::SWEEP_TIMEOUT,
+                "no result was stored after PostgreSQL came back"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        recovery = recovery.max(restarted.elapsed());
+    }
+    let status = wait_for_sweep(&url, submitted.sweep_id).await;
+
+    // Each Child is the process spawned at the start, so a process that
+    // exited or was replaced would show here.
+    for child in &mut processes.0 {
+        let exited = child.try_wait().unwrap();
+        assert!(exited.is_none(), "process {} exited: {exited:?}", child.id());
+    }
+    let mut db = connect(&database_url).await;
+    let audit = audit_sweep(&mut db, submitted.sweep_id).await;
+    record(&Figures {
+        scenario: "database outage",
+        scale,
+        faults: format!(
+            "PostgreSQL stopped {outages} × {:.0} s (leases of {lease_seconds} s); ready again after {:.1} s",
+            outage_length.as_secs_f64(),
+            ready_after.as_secs_f64()
+        ),
+        audit,
+        recovery,
+    });
+    assert_eq!(status.counts.unwrap().done, runs);
+    assert_eq!(audit.expected, runs as i64);
+    assert_eq!(audit.stored, audit.expected, "{audit:?}");
+    assert_eq!(audit.failed, 0, "{audit:?}");
+    assert_eq!(audit.done_without_result, 0, "{audit:?}");
+    assert_eq!(audit.lost(), 0, "{audit:?}");
+    // Workers could not heartbeat while the database was down, so leases
+    // that expired then are no failed attempts.
+    let runs_with_failed_attempts: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM runs r JOIN sweep_runs s ON s.run_id = r.id \
+         WHERE s.sweep_id = $1 AND r.failed_attempts > 0",
+    )
+    .bind(submitted.sweep_id)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(
+        runs_with_failed_attempts, 0,
+        "the outage was counted as failed attempts"
+    );
 }

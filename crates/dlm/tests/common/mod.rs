@@ -14,6 +14,7 @@ use dlm_proto::v1::sweeps_client::SweepsClient;
 use dlm_store::{RunState, Store};
 
 pub mod faults;
+pub mod postgres;
 pub mod proxy;
 pub mod synthetic;
 
@@ -79,23 +80,47 @@ pub fn free_loopback_address() -> String {
 }
 
 /// Spawns a prepared `dlm serve` command and reads the address it prints.
-pub fn spawn_coordinator(mut command: Command) -> (Child, String) {
+pub fn spawn_coordinator(command: Command) -> (Child, String) {
+    let served = spawn_served(command);
+    (served.child, served.grpc_url)
+}
+
+/// A running `dlm serve` and the URLs of its gRPC and HTTP servers.
+pub struct Served {
+    pub child: Child,
+    pub grpc_url: String,
+    pub http_url: String,
+}
+
+/// Spawns a prepared `dlm serve` command and reads the two addresses it
+/// prints.
+pub fn spawn_served(mut command: Command) -> Served {
     let mut child = command
         .stdout(Stdio::piped())
         .spawn()
         .expect("cannot start dlm serve");
 
     let stdout = child.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("cannot read dlm serve's output");
-    let address = line
-        .trim()
-        .strip_prefix("gRPC listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line from dlm serve: {line:?}"))
-        .to_string();
-    (child, format!("http://{address}"))
+    let mut lines = BufReader::new(stdout);
+    let mut read_address = |prefix: &str| {
+        let mut line = String::new();
+        lines
+            .read_line(&mut line)
+            .expect("cannot read dlm serve's output");
+        let address = line
+            .trim()
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("expected {prefix:?} from dlm serve, got {line:?}"))
+            .to_string();
+        format!("http://{address}")
+    };
+    let grpc_url = read_address("gRPC listening on ");
+    let http_url = read_address("HTTP listening on ");
+    Served {
+        child,
+        grpc_url,
+        http_url,
+    }
 }
 
 /// Returns a `dlm worker` command for one simulation at a time, which
