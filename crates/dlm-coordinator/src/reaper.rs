@@ -20,7 +20,7 @@ pub struct ReaperConfig {
     pub lease_duration: Duration,
 }
 
-/// What one pass of the reaper changed.
+/// The changes one reaper pass made.
 struct Pass {
     /// Leases given a new deadline because the pass followed an outage.
     extended: u64,

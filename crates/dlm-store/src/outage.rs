@@ -2,7 +2,7 @@
 //! is down every request fails the same way, so logging each failure would
 //! bury the rest of the log: the first failure is logged, then at most one
 //! line per [`LOG_INTERVAL`] with the count of failures left out, and one
-//! line when the database answers again.
+//! line when a query succeeds again.
 
 use std::fmt::Display;
 use std::sync::Mutex;
