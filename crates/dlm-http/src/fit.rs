@@ -106,6 +106,7 @@ pub(crate) async fn fit_json(
     params(("id" = i64, Path, description = "Sweep id"), FitParams),
     responses(
         (status = 200, description = "The plot", content_type = "image/svg+xml"),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such sweep", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The runs do not allow a fit", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn fit_svg(

@@ -31,6 +31,7 @@ use tokio::net::TcpListener;
 pub use openapi::openapi_document;
 pub use problem::HttpError;
 pub use routes::router;
+pub use sweeps::MAX_PAGE_SIZE;
 
 /// Default largest request body, in bytes (16 MiB). Sweep documents are a
 /// few kilobytes, so the limit only stops accidents and abuse.

@@ -61,6 +61,7 @@ pub struct RunResultView {
     params(("id" = i64, Path, description = "Run id")),
     responses(
         (status = 200, description = "The run", body = RunDetail),
+        (status = 400, description = "Invalid id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such run", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn get_run(
     State(state): State<AppState>,

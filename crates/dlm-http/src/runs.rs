@@ -89,7 +89,7 @@ struct Position {
         ("id" = i64, Path, description = "Sweep id"),
         ("filter" = Option<Vec<String>>, Query, description = "KEY OP VALUE, such as metric.F<0.1 or config.dynamics.temperature=0.01"),
         ("sort" = Option<String>, Query, description = "KEY or -KEY"),
-        ("limit" = Option<u32>, Query, description = "Runs per page, 1 to 500 (default 50)"),
+        ("limit" = Option<u32>, Query, description = "Runs per page, 1 to 500 (default 50)", minimum = 1, maximum = 500),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
         ("format" = Option<String>, Query, description = "json (default) or csv"),
     ),

@@ -15,9 +15,11 @@ use crate::AppState;
 use crate::problem::{HttpError, Problem};
 use crate::views::{SubmitResponse, SweepPage, SweepView};
 
-/// Sweeps per page when the request sets no limit, and the most it may ask.
+/// Sweeps or runs per page when the request sets no limit.
 const DEFAULT_PAGE_SIZE: u32 = 50;
-const MAX_PAGE_SIZE: u32 = 500;
+
+/// Largest `limit` a sweep or run listing accepts; larger ones get 400.
+pub const MAX_PAGE_SIZE: u32 = 500;
 
 /// Submits a sweep document: JSON (`application/json`), TOML
 /// (`application/toml`) or YAML (`application/yaml`), in the schema of
@@ -70,7 +72,7 @@ pub(crate) async fn submit(
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListParams {
     /// Sweeps per page, 1 to 500 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -105,6 +107,7 @@ pub(crate) async fn list(
     params(("id" = i64, Path, description = "Sweep id")),
     responses(
         (status = 200, description = "The sweep", body = SweepView),
+        (status = 400, description = "Invalid id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such sweep", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn get(
     State(state): State<AppState>,
@@ -121,6 +124,7 @@ pub(crate) async fn get(
     params(("id" = i64, Path, description = "Sweep id")),
     responses(
         (status = 200, description = "The cancelled sweep", body = SweepView),
+        (status = 400, description = "Invalid id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such sweep", body = Problem, content_type = "application/problem+json")),
     security((), ("bearer" = [])))]
