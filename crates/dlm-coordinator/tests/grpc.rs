@@ -201,6 +201,19 @@ async fn sweep_over_limit_reports_count() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(status.message().contains("60 runs"), "{}", status.message());
     assert!(status.message().contains("limit of 50"), "{}", status.message());
+    let listed = sweeps.list(proto::ListSweepsRequest { limit: 0 }).await.unwrap().into_inner();
+    assert!(listed.sweeps.is_empty(), "a rejected sweep was stored");
+
+    // 25 temperatures x 2 seeds = 50 runs: exactly the limit.
+    let document = sweep_toml(
+        "at the limit",
+        &format!(
+            "seeds = 2\ngrid.\"dynamics.temperature\" = [{}]",
+            temperatures[..25].join(", ")
+        ),
+    );
+    let accepted = sweeps.submit(submit_request(document)).await.unwrap().into_inner();
+    assert_eq!(accepted.run_count, 50);
     coordinator.stop().await;
 }
 

@@ -2,9 +2,10 @@
 //! or a run field, checked against the fields a sweep really has.
 //!
 //! A filter is `KEY OP VALUE` with OP one of `=`, `!=`, `<`, `<=`, `>`,
-//! `>=`. Values that parse as numbers compare numerically, others as text.
-//! A missing value (an undefined metric, a run without a result) matches
-//! no comparison except `!=`.
+//! `>=`. A numeric field compares numerically with a VALUE that parses as
+//! a number; a text field compares with VALUE as text, byte for byte, even
+//! when VALUE looks like a number. A missing value (an undefined metric, a
+//! run without a result) matches no comparison except `!=`.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -107,14 +108,18 @@ impl KnownFields {
             .iter()
             .map(|name| format!("{METRIC_PREFIX}{name}"))
             .collect();
+        let config = if self.config_columns.is_empty() {
+            "(this sweep has no runs, so no configuration paths)".to_string()
+        } else {
+            self.config_columns.join(", ")
+        };
         Err(HttpError::invalid(
             parameter,
             key,
             format!(
-                "unknown field; use one of {}, {} or a configuration path of this sweep such as {}",
+                "unknown field; use a run field ({}), a metric ({}) or a configuration path of this sweep ({config})",
                 RUN_FIELDS.join(", "),
                 metrics.join(", "),
-                self.config_columns.first().map_or("config.dynamics.alpha", String::as_str)
             ),
         ))
     }
@@ -126,6 +131,8 @@ pub(crate) struct Filter {
     key: String,
     operator: Operator,
     value: FieldValue,
+    /// VALUE as written, compared with text fields.
+    text: String,
 }
 
 impl Filter {
@@ -156,6 +163,7 @@ impl Filter {
             key: key.to_string(),
             operator: *operator,
             value: FieldValue::parse(value),
+            text: value.to_string(),
         })
     }
 
@@ -165,15 +173,12 @@ impl Filter {
         if actual == FieldValue::Missing {
             return self.operator == Operator::NotEqual;
         }
-        // Numbers and text never compare equal, so `seed=abc` matches nothing.
-        let same_kind = matches!(
-            (&actual, &self.value),
-            (FieldValue::Number(_), FieldValue::Number(_)) | (FieldValue::Text(_), FieldValue::Text(_))
-        );
-        if !same_kind {
-            return self.operator == Operator::NotEqual;
-        }
-        let ordering = actual.compare(&self.value);
+        let ordering = match (&actual, &self.value) {
+            (FieldValue::Number(_), FieldValue::Number(_)) => actual.compare(&self.value),
+            (FieldValue::Text(actual), _) => actual.as_str().cmp(self.text.as_str()),
+            // A number never equals text, so `seed=abc` matches nothing.
+            _ => return self.operator == Operator::NotEqual,
+        };
         match self.operator {
             Operator::Equal => ordering == Ordering::Equal,
             Operator::NotEqual => ordering != Ordering::Equal,

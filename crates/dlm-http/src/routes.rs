@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{Method, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -42,7 +42,9 @@ pub fn router(store: Store, settings: HttpSettings) -> Router {
         // The tower-http limit replaces axum's 2 MiB default for extractors.
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(max_body_bytes))
-        .layer(middleware::from_fn(problem_for_bare_errors))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            problem_for_bare_errors(max_body_bytes, request, next)
+        }))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
@@ -68,7 +70,7 @@ async fn route_not_found(method: Method, uri: axum::http::Uri) -> HttpError {
 /// Gives a problem body to error responses produced outside the handlers
 /// (405 from the router, 413 from the body limit), which come with plain
 /// text or nothing.
-async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
+async fn problem_for_bare_errors(max_body_bytes: usize, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
@@ -84,9 +86,11 @@ async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
         return response;
     }
 
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return HttpError::PayloadTooLarge { limit: max_body_bytes }.into_response();
+    }
     let detail = match status.as_u16() {
         405 => format!("method {method} is not allowed on {path}; GET /openapi.json lists the methods of every route"),
-        413 => "request body larger than the configured limit; send a smaller document".to_string(),
         _ => format!("{method} {path} failed with status {status}"),
     };
     let mut problem = status_problem(status, detail).into_response();

@@ -3,6 +3,8 @@
 
 mod server;
 
+mod hostile;
+mod limits;
 mod ops;
 mod runs;
 mod sweeps;

@@ -23,6 +23,8 @@ pub struct TestServer {
     pub base_url: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// URL of the server's database, for checks the API cannot make.
+    pub database_url: String,
     stop: Option<oneshot::Sender<()>>,
     _database: TestDatabase,
 }
@@ -52,6 +54,7 @@ impl TestServer {
             base_url: format!("http://{address}"),
             client: reqwest::Client::new(),
             store,
+            database_url: database.url().to_string(),
             stop: Some(stop),
             _database: database,
         }
@@ -91,6 +94,40 @@ impl TestServer {
             .await
             .expect("cannot list sweeps")
             .len()
+    }
+}
+
+/// Row counts of the store's tables, read over a separate connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableCounts {
+    pub sweeps: i64,
+    pub runs: i64,
+    pub sweep_runs: i64,
+    pub results: i64,
+    pub run_metrics: i64,
+}
+
+impl TestServer {
+    /// Counts the rows of each table. Fails the test when a table is
+    /// missing, so it also checks that the schema is intact.
+    pub async fn table_counts(&self) -> TableCounts {
+        use sqlx::Connection;
+
+        let mut connection = sqlx::PgConnection::connect(&self.database_url)
+            .await
+            .expect("cannot connect to the test database");
+        let mut counts = [0_i64; 5];
+        let tables = ["sweeps", "runs", "sweep_runs", "results", "run_metrics"];
+        for (count, table) in counts.iter_mut().zip(tables) {
+            let query = sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}"));
+            *count = sqlx::query_scalar(query)
+                .fetch_one(&mut connection)
+                .await
+                .unwrap_or_else(|error| panic!("cannot count the rows of table {table}: {error}"));
+        }
+        connection.close().await.ok();
+        let [sweeps, runs, sweep_runs, results, run_metrics] = counts;
+        TableCounts { sweeps, runs, sweep_runs, results, run_metrics }
     }
 }
 
