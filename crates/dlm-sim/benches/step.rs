@@ -3,6 +3,9 @@
 //! (64-128-128-10, batch 32) and an MNIST-sized network (784-256-256-10,
 //! batch 128). docs/benchmarks.md records the results next to the NumPy
 //! reference in benches/numpy_step.py.
+//!
+//! A second group times the noise alone: one digits step's worth of f32
+//! standard normal draws from the engine's sampler and from `rand_distr`.
 
 use std::hint::black_box;
 
@@ -10,6 +13,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dlm_sim::data::Dataset;
 use dlm_sim::engine::{NOISE_STREAM, StepOutcome, Trainer, stream_rng};
 use dlm_sim::net::{Layout, initialise};
+use dlm_sim::random::fill_standard_normal;
 use dlm_sim::tasks::{Task, TaskExamples};
 use dlm_sim::{Activation, Baseline, RunConfig};
 use ndarray::Array2;
@@ -155,5 +159,33 @@ fn bench_steps(criterion: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_steps);
+/// Parameters of the digits network, so one DLM step draws this many normals.
+const DIGITS_PARAMETERS: usize = (64 * 128 + 128) + (128 * 128 + 128) + (128 * 10 + 10);
+
+fn bench_normal_draws(criterion: &mut Criterion) {
+    let mut group = criterion.benchmark_group("standard normal f32 draws");
+    group.throughput(Throughput::Elements(DIGITS_PARAMETERS as u64));
+    let mut values = vec![0.0f32; DIGITS_PARAMETERS];
+
+    let mut rng = stream_rng(1, NOISE_STREAM);
+    group.bench_function("dlm_sim ziggurat", |bencher| {
+        bencher.iter(|| {
+            fill_standard_normal(&mut rng, &mut values);
+            black_box(&values);
+        });
+    });
+
+    let mut rng = stream_rng(1, NOISE_STREAM);
+    group.bench_function("rand_distr StandardNormal", |bencher| {
+        bencher.iter(|| {
+            for value in values.iter_mut() {
+                *value = StandardNormal.sample(&mut rng);
+            }
+            black_box(&values);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_steps, bench_normal_draws);
 criterion_main!(benches);

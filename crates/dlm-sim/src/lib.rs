@@ -21,6 +21,7 @@ pub mod error;
 pub mod fuzz_check;
 pub mod measure;
 pub mod net;
+pub mod random;
 pub mod report;
 mod stop;
 pub mod tasks;

@@ -19,6 +19,7 @@ use dlm_sim::Integrator;
 use dlm_sim::dynamics::{
     DIRECTION_EPSILON, LayerUpdate, heat_flow, kinetic_temperature, underdamped_step,
 };
+use dlm_sim::random::NoiseSource;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -115,7 +116,7 @@ fn simulate(
     force_current: f64,
     seed: u64,
 ) -> Simulation {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut noise = NoiseSource::new(ChaCha8Rng::seed_from_u64(seed));
     let mut theta = vec![0.0f32; PARTICLES];
     let mut velocity = vec![0.0f32; PARTICLES];
     let mut gradient = vec![0.0f32; PARTICLES];
@@ -154,7 +155,7 @@ fn simulate(
             &mut velocity,
             &gradient,
             &update,
-            &mut rng
+            &mut noise
         ));
     }
     result
@@ -270,7 +271,7 @@ fn sgld_stationary_variance_matches_discrete_value() {
     let stiffness = 1.0;
     let eta = 0.05;
     let expected = 2.0 * TEMPERATURE / (stiffness * (2.0 - eta * stiffness));
-    let mut rng = ChaCha8Rng::seed_from_u64(71);
+    let mut noise = NoiseSource::new(ChaCha8Rng::seed_from_u64(71));
     let mut theta = vec![0.0f32; PARTICLES];
     let mut gradient = vec![0.0f32; PARTICLES];
     let mut variance = BlockMeans::new();
@@ -288,7 +289,7 @@ fn sgld_stationary_variance_matches_discrete_value() {
             eta,
             TEMPERATURE,
             None,
-            &mut rng
+            &mut noise
         ));
     }
     assert_within("sgld Var(theta)", variance.estimate(), expected);

@@ -20,7 +20,7 @@ pub use per_layer::PerLayer;
 
 /// Version of the engine's numerics. It changes whenever any run's numbers
 /// can change, so stored results of an older version are never reused.
-pub const MODEL_VERSION: &str = "dlm-sim/2";
+pub const MODEL_VERSION: &str = "dlm-sim/3";
 
 /// One simulation: data, task sequence, network, dynamics, EWC and spectrum.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

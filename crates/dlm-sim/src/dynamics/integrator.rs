@@ -9,10 +9,10 @@
 //! SGD in u = dt v: u <- mu u - dt^2 g with mu = 1 - gamma dt (euler) or
 //! e^{-gamma dt} (ou_exact). Overdamped (SGLD): theta <- theta - eta g + sqrt(2 eta T) xi.
 
-use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
+use rand::RngCore;
 
 use crate::config::Integrator;
+use crate::random::NoiseSource;
 
 /// Everything one layer's underdamped step needs besides its state.
 #[derive(Clone, Copy, Debug)]
@@ -62,7 +62,7 @@ pub fn underdamped_step(
     velocity: &mut [f32],
     gradient: &[f32],
     update: &LayerUpdate,
-    rng: &mut impl Rng,
+    noise: &mut NoiseSource<impl RngCore>,
 ) -> bool {
     let (decay, noise_scale) = match update.integrator {
         Integrator::Euler => (
@@ -92,12 +92,12 @@ pub fn underdamped_step(
             mask,
             &coefficients,
             noise_scale,
-            rng,
+            noise,
         );
     }
 
     // Without noise the buffer is zeros: adding +0.0 leaves every value as it is.
-    let noise = draw_noise(theta.len(), noise_scale, rng);
+    let noise = noise.scaled_normals(theta.len(), noise_scale);
     let direction = update.force_direction.unwrap_or(&[]);
     let along_velocity = update.force_direction.is_none();
     let mut finite = true;
@@ -105,7 +105,7 @@ pub fn underdamped_step(
         .iter_mut()
         .zip(velocity.iter_mut())
         .zip(gradient)
-        .zip(&noise);
+        .zip(noise);
     if along_velocity {
         for (((position, v), g), xi) in lanes {
             let next = coefficients.next_velocity(*v, *g, *v) + xi;
@@ -145,17 +145,9 @@ impl Coefficients {
     }
 }
 
-/// `count` normals times `scale`; zeros, drawing nothing, when `scale` is 0.
-fn draw_noise(count: usize, scale: f32, rng: &mut impl Rng) -> Vec<f32> {
-    if scale == 0.0 {
-        return vec![0.0; count];
-    }
-    (0..count)
-        .map(|_| {
-            let xi: f32 = StandardNormal.sample(rng);
-            scale * xi
-        })
-        .collect()
+/// Number of parameters that an update moves.
+fn moving_count(length: usize, mask: Option<&[bool]>) -> usize {
+    mask.map_or(length, |mask| mask.iter().filter(|flag| **flag).count())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -167,8 +159,12 @@ fn masked_underdamped_step(
     mask: &[bool],
     coefficients: &Coefficients,
     noise_scale: f32,
-    rng: &mut impl Rng,
+    noise: &mut NoiseSource<impl RngCore>,
 ) -> bool {
+    // One draw per moving parameter, in index order, as without a mask.
+    let mut draws = noise
+        .scaled_normals(moving_count(theta.len(), Some(mask)), noise_scale)
+        .iter();
     let mut finite = true;
     for index in 0..theta.len() {
         if !mask[index] {
@@ -179,11 +175,8 @@ fn masked_underdamped_step(
             Some(direction) => direction[index],
             None => v,
         };
-        let mut next = coefficients.next_velocity(v, gradient[index], direction);
-        if noise_scale != 0.0 {
-            let xi: f32 = StandardNormal.sample(rng);
-            next += noise_scale * xi;
-        }
+        let xi = draws.next().expect("one draw per moving parameter");
+        let next = coefficients.next_velocity(v, gradient[index], direction) + xi;
         velocity[index] = next;
         theta[index] += coefficients.dt * next;
         finite &= theta[index].is_finite() & next.is_finite();
@@ -198,11 +191,13 @@ pub fn overdamped_step(
     eta: f64,
     temperature: f64,
     mask: Option<&[bool]>,
-    rng: &mut impl Rng,
+    noise: &mut NoiseSource<impl RngCore>,
 ) -> bool {
     let step = eta as f32;
     let noise_scale = (2.0 * eta * temperature).sqrt() as f32;
-    let has_noise = noise_scale != 0.0;
+    let mut draws = noise
+        .scaled_normals(moving_count(theta.len(), mask), noise_scale)
+        .iter();
 
     let mut finite = true;
     for index in 0..theta.len() {
@@ -211,11 +206,8 @@ pub fn overdamped_step(
         {
             continue;
         }
-        let mut next = theta[index] - step * gradient[index];
-        if has_noise {
-            let xi: f32 = StandardNormal.sample(rng);
-            next += noise_scale * xi;
-        }
+        let xi = draws.next().expect("one draw per moving parameter");
+        let next = theta[index] - step * gradient[index] + xi;
         theta[index] = next;
         finite &= next.is_finite();
     }

@@ -15,6 +15,7 @@ use crate::net::{
     Backprop, Forward, Layout, SoftmaxLoss, backpropagate, current_gradient, currents_and_activity,
     layer_gradient, softmax_cross_entropy,
 };
+use crate::random::NoiseSource;
 use crate::tasks::Task;
 
 /// Per-layer dynamics parameters resolved from the configuration.
@@ -91,7 +92,7 @@ pub struct Trainer<'a> {
     pub velocity: Vec<Vec<f32>>,
     pub layer_parameters: LayerParameters,
     pub ewc: EwcState,
-    pub noise_rng: ChaCha8Rng,
+    pub noise: NoiseSource<ChaCha8Rng>,
     /// Update mask of the output layer for the current task (`frozen` heads only).
     output_mask: Option<Vec<bool>>,
     forward: Forward<f32>,
@@ -123,7 +124,7 @@ impl<'a> Trainer<'a> {
             layer_parameters: LayerParameters::resolve(config),
             ewc: EwcState::new(&config.ewc),
             output_mask: None,
-            noise_rng,
+            noise: NoiseSource::new(noise_rng),
             params,
             layout,
         }
@@ -276,7 +277,7 @@ impl<'a> Trainer<'a> {
                     eta,
                     temperature,
                     mask,
-                    &mut self.noise_rng,
+                    &mut self.noise,
                 );
                 continue;
             }
@@ -338,7 +339,7 @@ impl<'a> Trainer<'a> {
                 &mut self.velocity[layer],
                 &self.gradients[layer],
                 &update,
-                &mut self.noise_rng,
+                &mut self.noise,
             );
         }
 
