@@ -145,6 +145,12 @@ impl std::ops::Deref for CheckedOptions {
 const MAX_RESAMPLES: usize = 1_000_000;
 
 impl FitOptions {
+    /// Checks the options the way `fit` does, without data, so a
+    /// caller can reject them before any expensive work.
+    pub fn check(&self) -> Result<(), FitError> {
+        self.validate().map(|_| ())
+    }
+
     pub(crate) fn validate(&self) -> Result<CheckedOptions, FitError> {
         // Only the quantile method reads q, so an unused q is never an error.
         if self.method == Method::Quantile && !(self.q > 0.0 && self.q < 1.0) {

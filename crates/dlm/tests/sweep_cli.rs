@@ -177,12 +177,19 @@ fn invalid_fit_flag_runs_nothing() {
     let database_path = directory.path().join("dlm.sqlite");
     let database = format!("sqlite://{}", database_path.display());
 
-    let output = run_sweep(&tiny_sweep(), &database, &["--min-la", "60"]);
+    let cases: [(&[&str], &str); 2] = [
+        (&["--min-la", "60"], "invalid --min-la 60"),
+        (&["--method", "quantile", "--q", "1.5"], "invalid q = 1.5"),
+    ];
 
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
-    assert!(stderr.contains("invalid --min-la 60"), "{stderr}");
-    assert!(!database_path.exists(), "the database was created");
+    for (flags, message) in cases {
+        let output = run_sweep(&tiny_sweep(), &database, flags);
+
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{flags:?} was accepted");
+        assert!(stderr.contains(message), "{stderr}");
+        assert!(!database_path.exists(), "{flags:?} created the database");
+    }
 }
 
 /// Returns the number of done runs in the SQLite database at `url`, or 0

@@ -56,9 +56,9 @@ pub struct FitFlags {
 }
 
 impl FitFlags {
-    /// Returns the library's options. Checks here the flags whose library
-    /// names differ from the flag names, so that the error names the flag
-    /// the user typed.
+    /// Returns the library's options, checked before any data is read. The
+    /// flags whose library names differ from the flag names are checked
+    /// first, so that the error names the flag the user typed.
     pub fn to_options(&self) -> Result<FitOptions> {
         if let Some(threshold) = self.min_la
             && !(0.0..=1.0).contains(&threshold)
@@ -69,7 +69,7 @@ impl FitFlags {
             );
         }
 
-        Ok(FitOptions {
+        let options = FitOptions {
             method: match self.method {
                 MethodArg::Envelope => Method::Envelope,
                 MethodArg::Quantile => Method::Quantile,
@@ -86,6 +86,8 @@ impl FitFlags {
             min_learning_accuracy: self.min_la,
             permutations: self.permutations,
             ..FitOptions::default()
-        })
+        };
+        options.check()?;
+        Ok(options)
     }
 }
