@@ -186,13 +186,13 @@ async fn sweep_over_limit_reports_count() {
     let coordinator = TestCoordinator::start(config).await;
     let mut sweeps = coordinator.sweeps().await;
 
+    let temperatures: Vec<String> = (1..=25).map(|index| format!("{}", index as f64 * 0.001)).collect();
     // 20 temperatures x 3 seeds = 60 runs.
-    let temperatures: Vec<String> = (1..=20).map(|index| format!("{}", index as f64 * 0.001)).collect();
     let document = sweep_toml(
         "too big",
         &format!(
             "seeds = 3\ngrid.\"dynamics.temperature\" = [{}]",
-            temperatures.join(", ")
+            temperatures[..20].join(", ")
         ),
     );
 
