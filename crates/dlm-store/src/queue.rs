@@ -280,7 +280,7 @@ impl Store {
     /// from now to now plus `duration`, and returns how many leases moved.
     /// The reaper calls it after the database was unreachable: workers
     /// could not heartbeat meanwhile, so a lease that expired during the
-    /// outage says nothing about its worker, and reaping it would count a
+    /// outage tells nothing about its worker, and reaping it would count a
     /// failed attempt the run never made.
     pub async fn extend_all_leases(&self, duration: std::time::Duration) -> Result<u64, StoreError> {
         let extended = with_backend!(self, |pool, dialect| {

@@ -732,7 +732,7 @@ async fn list_sweeps_runs_two_statements() {
     assert_eq!(listed.len(), 5);
     assert_eq!(counter.statements.load(Ordering::Relaxed), 2, "one for sweeps, one for counts");
 
-    // The next page after the third-newest sweep holds the two oldest, with
+    // The next page after the third-newest sweep contains the two oldest, with
     // their counts, again in two statements.
     let cursor = listed[2].id;
     let next_page = store

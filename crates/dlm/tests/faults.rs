@@ -594,7 +594,7 @@ async fn results_since_server_start(database: &mut sqlx::PgConnection, sweep_id:
     .unwrap()
 }
 
-/// Asserts that `/readyz` answers 503 with a problem body, as it must while
+/// Asserts that `/readyz` returns 503 with a problem body, as it must while
 /// the database is down.
 async fn check_not_ready(http: &reqwest::Client, http_url: &str) {
     let response = http
@@ -618,7 +618,7 @@ async fn check_not_ready(http: &reqwest::Client, http_url: &str) {
     assert_eq!(body["status"], 503, "{body}");
 }
 
-/// Polls `/readyz` until it answers 200.
+/// Polls `/readyz` until it returns 200.
 async fn wait_until_ready(http: &reqwest::Client, http_url: &str) {
     let started = Instant::now();
     loop {
